@@ -4,6 +4,7 @@ import math
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 
 class VariableLengthGenerator(keras.utils.PyDataset):
@@ -13,6 +14,14 @@ class VariableLengthGenerator(keras.utils.PyDataset):
     longest sequence *in that batch*, so short sequences are not padded to the
     length of the longest sequence in the whole data set. Targets are returned
     one-hot encoded. The last, partial batch is kept.
+
+    Training on the TensorFlow backend: `model.fit(gen)` lets Keras guess the
+    batch shapes from the first two batches. If those two happen to be padded
+    to the same length, Keras fixes the time dimension to that length and the
+    fit fails on the first batch of another length ("`generator` yielded an
+    element of shape ... where an element of shape ... was expected"). Use
+    `model.fit(gen.to_tf_dataset())`, which declares the time dimension as
+    variable, to be safe.
 
     When `shuffle=True` the order of the examples is re-drawn in
     `on_epoch_end()` (which `model.fit` calls after every epoch); the first
@@ -142,6 +151,37 @@ class VariableLengthGenerator(keras.utils.PyDataset):
         targets = np.zeros((len(batch), self.num_classes), dtype=np.float32)
         targets[np.arange(len(batch)), self.labels[batch_indices]] = 1.0
         return inputs, targets
+
+    def to_tf_dataset(self):
+        """Wraps the generator in a `tf.data.Dataset` with variable-length specs.
+
+        Each pass over the dataset yields `gen[0], ..., gen[len(gen) - 1]` and
+        then calls `on_epoch_end()` (which reshuffles when `shuffle=True`), so
+        `model.fit(gen.to_tf_dataset(), epochs=n)` behaves like
+        `model.fit(gen, epochs=n)` without Keras guessing a fixed sequence
+        length from the first batches.
+
+        Returns:
+            A `tf.data.Dataset` of `(inputs, targets)` with element specs
+            `TensorSpec((None, None), int32)` and
+            `TensorSpec((None, num_classes), float32)`, and a known
+            cardinality of `len(gen)`.
+        """
+
+        def batches():
+            for index in range(len(self)):
+                yield self[index]
+            self.on_epoch_end()
+
+        dataset = tf.data.Dataset.from_generator(
+            batches,
+            output_signature=(
+                tf.TensorSpec(shape=(None, None), dtype=tf.int32),
+                tf.TensorSpec(shape=(None, self.num_classes), dtype=tf.float32),
+            ),
+        )
+        dataset = dataset.apply(tf.data.experimental.assert_cardinality(len(self)))
+        return dataset.prefetch(2)
 
     def on_epoch_end(self):
         """Re-draws the order of the examples when `shuffle=True`."""
