@@ -45,6 +45,10 @@ INCLUDABLE_FIELDS = ("id", "text", "length")
 # seed, the order of the records must not depend on the machine the job runs on.
 CYCLE_LENGTH = 8
 
+# The tf.data functions here have no Python control flow on tensors: skip AutoGraph's
+# source conversion, which costs seconds per trace on a busy machine.
+_graph_function = tf.autograph.experimental.do_not_convert
+
 _SHARD_NAME = re.compile(r"-(\d+)-of-(\d+)" + re.escape(schema.SHARD_SUFFIX) + r"$")
 
 
@@ -245,6 +249,10 @@ def input_fn(
     if bucket_boundaries is None:
         bucket_boundaries = metadata["bucket_boundaries"]
     boundaries = _check_boundaries(bucket_boundaries)
+    histogram = split_length_histogram(metadata, split)
+    if histogram is not None and sum(histogram.values()) != int(metadata["splits"][split]):
+        raise ValueError(f"{source}: length_histogram[{split!r}] counts {sum(histogram.values())} records but "
+                         f"splits[{split!r}] says {metadata['splits'][split]}")
     if shuffle is None:
         shuffle = split == "train"
 
@@ -281,6 +289,7 @@ def input_fn(
     if shuffle:
         ds = ds.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
 
+    @_graph_function
     def parse(serialized):
         record = schema.parse_text_example(serialized)
         token_ids, label, record_id = record["token_ids"], record["label"], record["id"]
@@ -317,14 +326,11 @@ def input_fn(
     if replicas_per_pipeline > 1:
         ds = ds.flat_map(lambda batch: _split_batch(batch, replicas_per_pipeline))
 
-    histogram = split_length_histogram(metadata, split)
     if histogram is not None and num_pipelines == 1:
-        if sum(histogram.values()) != int(metadata["splits"][split]):
-            raise ValueError(f"{source}: length_histogram[{split!r}] counts {sum(histogram.values())} records but "
-                             f"splits[{split!r}] says {metadata['splits'][split]}")
         n = count_batches(histogram, boundaries, pipeline_batch, drop_remainder=drop_remainder)
         ds = ds.apply(tf.data.experimental.assert_cardinality(n * replicas_per_pipeline))
 
+    @_graph_function
     def to_model_inputs(batch):
         labels = batch.pop("label")
         if label_mode == "one_hot":
@@ -385,6 +391,7 @@ def make_text_dataset(
     if texts.shape.rank != 1:
         raise ValueError(f"texts must be a 1-D list of strings, got shape {texts.shape}")
 
+    @_graph_function
     def encode(batch_texts):
         return tf.cast(encoder.encode(batch_texts).to_tensor(default_value=PAD_ID), tf.int32)
 
@@ -399,6 +406,7 @@ def make_text_dataset(
         if labels.shape[0] and (int(tf.reduce_min(labels)) < 0 or int(tf.reduce_max(labels)) >= num_classes):
             raise ValueError(f"labels must lie in [0, {num_classes})")
 
+    @_graph_function
     def encode_with_labels(batch_texts, batch_labels):
         if label_mode == "one_hot":
             batch_labels = tf.one_hot(batch_labels, num_classes, dtype=tf.float32)
