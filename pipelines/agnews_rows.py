@@ -178,7 +178,7 @@ def parse_line(source: SourceLine, *, num_classes: int) -> AgNewsRow:
     except ValueError:
         raise RowError(f"{LABEL_NOT_A_NUMBER}: {label_text!r}") from None
     if not 1 <= label <= num_classes:
-        raise RowError(f"{LABEL_OUT_OF_RANGE} 1..{num_classes}: {label}")
+        raise RowError(f"{LABEL_OUT_OF_RANGE}: {label} (expected 1..{num_classes})")
     if not (title.strip() or description.strip()):
         raise RowError(f"{EMPTY_TEXT}: title and description are both empty")
     return AgNewsRow(source.file, source.line, label - 1, title, description, text)

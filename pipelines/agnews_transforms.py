@@ -10,7 +10,7 @@ them by reference.  Element types between the steps:
   :data:`REJECTED`: ``(split, Rejected)``.
 * :class:`TokenizeBatch`: a list of ``(split, AgNewsRow)`` -> ``(split, AgNewsRow, tokens)``;
   tagged :data:`REJECTED` (rows with no tokens), :data:`TRAIN_TOKEN_COUNTS`
-  (``(token, count)`` pre-summed per batch, training split only) and :data:`STATS`.
+  (one ``{token: count}`` dict per batch, training split only) and :data:`STATS`.
 * :class:`EncodeRows`: ``(split, AgNewsRow, tokens)`` + vocabulary side input ->
   ``(split, serialized tf.train.Example, length)``.
 
@@ -122,8 +122,7 @@ class TokenizeBatch(beam.DoFn):
             yield split, row, tokens
         if counts:
             yield beam.pvalue.TaggedOutput(STATS, (stat_key(TRAIN_TOKENS, TRAIN), sum(counts.values())))
-            for token, count in counts.items():
-                yield beam.pvalue.TaggedOutput(TRAIN_TOKEN_COUNTS, (token, count))
+            yield beam.pvalue.TaggedOutput(TRAIN_TOKEN_COUNTS, dict(counts))
 
 
 class EncodeRows(beam.DoFn):

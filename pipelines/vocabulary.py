@@ -44,15 +44,41 @@ def select_vocabulary(counts: Mapping[str, int], vocab_size: int) -> list[str]:
     return list(RESERVED) + [t for t, _ in select_top(counts.items(), vocab_size)]
 
 
-class TopTokens(beam.PTransform):
-    """``(token, count)`` pairs (a token may repeat) -> one element: the top list.
+class _TopTokensFn(beam.CombineFn):
+    """Sums ``{token: count}`` dicts; the output is the top list of :func:`select_top`."""
 
-    Sums the counts per token, then keeps the ``vocab_size`` best by :func:`rank_key`.
-    The output PCollection has exactly one element, a list of ``(token, count)`` sorted
-    best first (empty if there were no tokens), ready for ``beam.pvalue.AsSingleton``.
+    def __init__(self, vocab_size: int):
+        self._vocab_size = vocab_size
+
+    def create_accumulator(self) -> dict:
+        return {}
+
+    def add_input(self, accumulator: dict, counts: Mapping[str, int]) -> dict:
+        for token, count in counts.items():
+            accumulator[token] = accumulator.get(token, 0) + count
+        return accumulator
+
+    def merge_accumulators(self, accumulators) -> dict:
+        accumulators = iter(accumulators)
+        merged = next(accumulators)
+        for accumulator in accumulators:
+            self.add_input(merged, accumulator)
+        return merged
+
+    def extract_output(self, accumulator: dict) -> list[tuple[str, int]]:
+        return select_top(accumulator.items(), self._vocab_size)
+
+
+class TopTokens(beam.PTransform):
+    """``{token: count}`` dicts (e.g. one per batch of rows) -> one element: the top list.
+
+    Sums the counts of every token over all input dicts (a combine, so each worker
+    pre-sums its share), then keeps the ``vocab_size`` best by :func:`rank_key`.  The
+    output PCollection has exactly one element, a list of ``(token, count)`` sorted best
+    first (empty if there were no tokens), ready for ``beam.pvalue.AsSingleton``.
 
     Args:
-        vocab_size: number of tokens to keep (``<pad>``/``<unk>`` are excluded and not counted).
+        vocab_size: number of tokens to keep (``<pad>``/``<unk>`` are never kept).
     """
 
     def __init__(self, vocab_size: int):
@@ -62,12 +88,7 @@ class TopTokens(beam.PTransform):
         self._vocab_size = vocab_size
 
     def expand(self, token_counts):
-        return (
-            token_counts
-            | "DropReserved" >> beam.Filter(lambda kv: kv[0] not in RESERVED)
-            | "SumPerToken" >> beam.CombinePerKey(sum)
-            | "Top" >> beam.combiners.Top.Smallest(self._vocab_size, key=rank_key)
-        )
+        return token_counts | "SumAndRank" >> beam.CombineGlobally(_TopTokensFn(self._vocab_size))
 
 
 def vocabulary_from_top(top: list[tuple[str, int]]) -> list[str]:
