@@ -47,11 +47,11 @@ class ResidualLSTMCell(keras.layers.LSTMCell):
 
     >>> inputs = np.random.random((32, 10, 8)).astype("float32")
     >>> rnn = keras.layers.RNN(ResidualLSTMCell(8), return_sequences=True)
-    >>> rnn(inputs).shape
+    >>> tuple(rnn(inputs).shape)
     (32, 10, 8)
     >>> # Input width 8 != 4 units: a learned projection is added.
     >>> rnn = keras.layers.RNN(ResidualLSTMCell(4))
-    >>> rnn(inputs).shape
+    >>> tuple(rnn(inputs).shape)
     (32, 4)
     """
 

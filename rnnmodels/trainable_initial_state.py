@@ -37,7 +37,7 @@ class TrainableInitialState(keras.layers.Layer):
 
     >>> x = np.random.random((4, 7, 3)).astype("float32")
     >>> h0, c0 = TrainableInitialState(5)(x)
-    >>> h0.shape, c0.shape
+    >>> tuple(h0.shape), tuple(c0.shape)
     ((4, 5), (4, 5))
     >>> seq = keras.layers.LSTM(5)(x, initial_state=[h0, c0])
     """
