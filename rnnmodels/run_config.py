@@ -1,0 +1,156 @@
+"""Command-line flags of ``python -m rnnmodels.train`` and the defaults chosen for them.
+
+Default size of the advanced model.  The original specification uses 128 hidden units,
+3 recurrent layers per direction and 10 epochs.  Measured on a 2-core CPU without a GPU
+(the machine the README's command must fit, shared with other jobs while measuring), one
+epoch over the 40,100 training rows of ``train_partial.csv`` takes about
+:data:`MEASURED_EPOCH_SECONDS` seconds per configuration below, so the specification's
+model would need well over an hour.  The defaults (:data:`DEFAULT_HIDDEN_UNITS`,
+:data:`DEFAULT_NUM_LAYERS`, :data:`DEFAULT_EPOCHS`) are the largest that keep the whole
+command (Beam job, both models, evaluation, report) to about 30 minutes; pass
+``--hidden_units 128 --num_layers 3 --epochs 10`` for the original size.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+
+INPUT_DIR_ENV = "AG_NEWS_DIR"
+
+#: Seconds per training epoch (train_partial.csv, 40,100 rows, batch 128, bucketed,
+#: GloVe 50d, ``--implementation cells``), measured on 2 shared CPU cores.
+MEASURED_EPOCH_SECONDS = {
+    "hidden 128, 3 layers": 560,
+    "hidden 64, 2 layers": 150,
+    "hidden 64, 1 layer": 70,
+}
+
+DEFAULT_HIDDEN_UNITS = 64
+DEFAULT_NUM_LAYERS = 2
+DEFAULT_EPOCHS = 6
+DEFAULT_BASELINE_EPOCHS = 15
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def _dense_units(text: str) -> tuple[int, ...]:
+    try:
+        units = tuple(int(u) for u in text.split(",") if u.strip())
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers such as 64,32, got {text!r}") from e
+    if any(u < 1 for u in units):
+        raise argparse.ArgumentTypeError(f"dense layer widths must be >= 1, got {text!r}")
+    return units
+
+
+def _rate(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value < 1.0:
+        raise argparse.ArgumentTypeError(f"must be in [0, 1), got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of ``python -m rnnmodels.train`` (unknown flags go to the Beam job)."""
+    timings = "; ".join(f"{k}: ~{v} s" for k, v in MEASURED_EPOCH_SECONDS.items())
+    p = argparse.ArgumentParser(
+        prog="python -m rnnmodels.train",
+        allow_abbrev=False,  # unknown flags go to the Beam job; never match them to ours by prefix
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=(
+            "AG News end to end: the Beam job (python -m pipelines.agnews, run as a subprocess) into TFRecords, "
+            "then training the advanced bidirectional residual-LSTM classifier and the bag-of-words baseline on "
+            "the train split with model selection on the valid split, evaluation on the official test set, "
+            "metrics.json, plots and report.md in --output_dir. Any flag not listed here is passed to the Beam "
+            "job (e.g. --runner, --direct_num_workers 2)."
+        ),
+        epilog=(
+            "Default model size: one training epoch of the specification's model (hidden 128, 3 layers) over the "
+            f"40,100 training rows takes ~{MEASURED_EPOCH_SECONDS['hidden 128, 3 layers']} s on a 2-core CPU "
+            f"(measured per epoch: {timings}), so the defaults are hidden {DEFAULT_HIDDEN_UNITS}, "
+            f"{DEFAULT_NUM_LAYERS} layers, {DEFAULT_EPOCHS} epochs (early stopping may end sooner), which keeps "
+            "the whole command to about 30 minutes on such a machine. "
+            "Use --hidden_units 128 --num_layers 3 --epochs 10 for the original size.\n\n"
+            "Re-running with the same --output_dir resumes: the Beam job's output is reused when its inputs "
+            "(sha256) and options match, an interrupted training continues from its last finished epoch "
+            "(BackupAndRestore), and finished models are not retrained (--restart to start over)."
+        ),
+    )
+    data = p.add_argument_group("data (passed to python -m pipelines.agnews)")
+    data.add_argument("--input_dir", default=os.environ.get(INPUT_DIR_ENV),
+                      help=f"folder holding the AG News CSV files (default: ${INPUT_DIR_ENV}; when neither is set, "
+                           "the Beam job downloads the official ag_news_csv archive, checks and caches it)")
+    data.add_argument("--train_file", default="train.csv", help="training CSV inside --input_dir (default: %(default)s)")
+    data.add_argument("--test_file", default="test.csv", help="test CSV inside --input_dir (default: %(default)s)")
+    data.add_argument("--data_dir", default=None,
+                      help="where the Beam job writes TFRecords, vocab.txt, embedding.npy, metadata.json "
+                           "(default: OUTPUT_DIR/data)")
+    data.add_argument("--vocab_size", type=_positive_int, default=10_000,
+                      help="vocabulary words besides <pad> and <unk> (default: %(default)s)")
+    valid = data.add_mutually_exclusive_group()
+    valid.add_argument("--valid_fraction", type=float, default=None,
+                       help="share of the training file hashed into the validation split (Beam job default: 1/12)")
+    valid.add_argument("--valid_size", type=_positive_int, default=None, help="about this many validation rows")
+    data.add_argument("--glove", default=None,
+                      help="GloVe/word2vec text file, e.g. glove.6B.300d.txt (default: the packaged GloVe 6B 50d)")
+    data.add_argument("--force_preprocess", action="store_true",
+                      help="re-run the Beam job even when --data_dir holds outputs made from the same inputs and options")
+
+    model = p.add_argument_group("advanced model")
+    model.add_argument("--implementation", choices=("cells", "fused"), default="cells",
+                       help="cells: RNN(ResidualLSTMCell), the reference; fused: keras.layers.LSTM + projection "
+                            "(cuDNN on a GPU) (default: %(default)s)")
+    model.add_argument("--hidden_units", type=_positive_int, default=DEFAULT_HIDDEN_UNITS,
+                       help="units per recurrent layer (default: %(default)s; specification: 128)")
+    model.add_argument("--num_layers", type=_positive_int, default=DEFAULT_NUM_LAYERS,
+                       help="recurrent layers per direction (default: %(default)s; specification: 3)")
+    model.add_argument("--dense_units", type=_dense_units, default=(64, 32),
+                       help="hidden dense layer widths, comma-separated (default: 64,32)")
+    model.add_argument("--dropout", type=_rate, default=0.4, help="dropout after each dense layer (default: %(default)s)")
+    model.add_argument("--learning_rate", type=float, default=1e-3, help="RMSprop learning rate (default: %(default)s)")
+    model.add_argument("--epochs", type=_positive_int, default=DEFAULT_EPOCHS,
+                       help="most training epochs (default: %(default)s; specification: 10)")
+
+    base = p.add_argument_group("bag-of-words baseline")
+    base.add_argument("--baseline_hidden_units", type=_positive_int, default=64,
+                      help="width of the baseline's hidden layer (default: %(default)s)")
+    base.add_argument("--baseline_epochs", type=_positive_int, default=DEFAULT_BASELINE_EPOCHS,
+                      help="most baseline epochs (default: %(default)s; an epoch takes seconds)")
+
+    train = p.add_argument_group("training (both models)")
+    train.add_argument("--batch_size", type=_positive_int, default=128, help="batch size (default: %(default)s)")
+    train.add_argument("--max_train_examples", type=_positive_int, default=None,
+                       help="train on at most this many examples per epoch (a fresh shuffled sample of the train "
+                            "split each epoch; default: the whole split)")
+    train.add_argument("--monitor", choices=("val_loss", "val_accuracy"), default="val_loss",
+                       help="validation metric for keeping the best checkpoint and early stopping (default: %(default)s)")
+    train.add_argument("--patience", type=_positive_int, default=2,
+                       help="epochs without improvement of --monitor before stopping (default: %(default)s)")
+    train.add_argument("--seed", type=int, default=0, help="seed of weights initialisation and shuffling (default: %(default)s)")
+    train.add_argument("--restart", action="store_true",
+                       help="discard checkpoints in OUTPUT_DIR/checkpoints and train both models from scratch")
+    train.add_argument("--interrupt_after_epoch", type=int, default=None, help=argparse.SUPPRESS)  # test hook
+
+    out = p.add_argument_group("output")
+    out.add_argument("--output_dir", required=True,
+                     help="run folder: model.keras, baseline.keras, metadata.json, vocab.txt, history.json, "
+                          "metrics.json, report.md, *.png, logs/ (TensorBoard), checkpoints/, data/")
+    out.add_argument("--report_examples", type=int, default=5,
+                     help="disagreement examples per direction in report.md (default: %(default)s)")
+    return p
+
+
+def parse_args(argv=None) -> tuple[argparse.Namespace, list[str]]:
+    """``(own flags, flags passed on to the Beam job)``; fills in ``data_dir``."""
+    parser = build_parser()
+    args, beam_args = parser.parse_known_args(argv)
+    if args.valid_fraction is not None and not 0.0 < args.valid_fraction < 1.0:
+        parser.error(f"--valid_fraction must be in (0, 1), got {args.valid_fraction}")
+    if args.data_dir is None:
+        args.data_dir = os.path.join(args.output_dir, "data")
+    return args, beam_args
