@@ -93,6 +93,10 @@ class InputError(ValueError):
     """The input cannot give a dataset (e.g. no valid row); the message names the file."""
 
 
+class UsageError(ValueError):
+    """A flag value the job cannot use; the message names the flag."""
+
+
 def _join(base: str, *names: str) -> str:
     return FileSystems.join(base, *names)
 
@@ -275,12 +279,13 @@ def run(argv: list[str] | None = None) -> dict:
     Raises:
         FileNotFoundError: an input file is missing (the message names its path).
         InputError: a file gives no valid row, or ``classes.txt`` is empty.
-        ValueError: an invalid flag value.
+        UsageError: an invalid flag value.
+        pipelines.agnews_download.DownloadError: no ``--input_dir`` and the download failed.
     """
     args, pipeline_args = build_parser().parse_known_args(argv)
     for flag in ("vocab_size", "num_shards", "eval_num_shards", "batch_size_hint", "tokenize_batch_size"):
         if getattr(args, flag) < 1:
-            raise ValueError(f"--{flag} must be >= 1, got {getattr(args, flag)}")
+            raise UsageError(f"--{flag} must be >= 1, got {getattr(args, flag)}")
     started = time.time()
 
     input_dir = args.input_dir
@@ -295,13 +300,16 @@ def run(argv: list[str] | None = None) -> dict:
             raise FileNotFoundError(f"{path}: required AG News file not found (check --input_dir/--train_file/--test_file)")
     class_names = read_class_names(input_dir)
 
-    if args.valid_size is not None:
-        train_rows = agnews_rows.count_rows(train_path)
-        valid_fraction = splits.fraction_for_size(args.valid_size, train_rows, source=train_path)
-    else:
-        valid_fraction = splits.check_fraction(
-            splits.DEFAULT_VALID_FRACTION if args.valid_fraction is None else args.valid_fraction
-        )
+    try:
+        if args.valid_size is not None:
+            train_rows = agnews_rows.count_rows(train_path)
+            valid_fraction = splits.fraction_for_size(args.valid_size, train_rows, source=train_path)
+        else:
+            valid_fraction = splits.check_fraction(
+                splits.DEFAULT_VALID_FRACTION if args.valid_fraction is None else args.valid_fraction
+            )
+    except ValueError as e:
+        raise UsageError(f"--valid_fraction/--valid_size: {e}") from e
 
     output_dir = args.output_dir.rstrip("/")
     work_dir = _join(output_dir, WORK_DIR)
@@ -402,9 +410,11 @@ def _embedding(vocab: list[str], top: list, train_tokens: int, glove_path: str |
 def main(argv: list[str] | None = None) -> None:
     """Command-line entry point: runs :func:`run` and prints a one-line summary."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from pipelines.agnews_download import DownloadError
+
     try:
         meta = run(argv)
-    except (FileNotFoundError, InputError) as e:
+    except (FileNotFoundError, InputError, UsageError, DownloadError) as e:
         sys.exit(f"pipelines.agnews: error: {e}")
     cov = meta["embedding"]["coverage"]
     print(
