@@ -61,16 +61,14 @@ from pipelines.agnews_transforms import (
     REJECTED,
     STATS,
     TRAIN_TOKEN_COUNTS,
-    EncodeRows,
+    EncodeBatch,
     ParseRows,
     ReadLines,
     TokenizeBatch,
-    read_stat,
     rejected_stat,
     split_index,
     summarize,
     vocab_lookup,
-    written_stats,
 )
 from pipelines.dead_letter import REJECTED_PREFIX, REJECTED_SUFFIX, WriteRejected
 from pipelines.length_stats import histogram_stats
@@ -196,12 +194,12 @@ def build_pipeline(
         num_shards: shards per split.
         tokenize_batch_size: rows per tokenizer call.
     """
-    lines = (
+    read = (
         p
         | "ListInputs" >> beam.Create(inputs)
-        | "ReadLines" >> beam.ParDo(ReadLines(valid_fraction))
-        | "Redistribute" >> beam.Reshuffle()
+        | "ReadLines" >> beam.ParDo(ReadLines(valid_fraction)).with_outputs(STATS, main="lines")
     )
+    lines = read.lines | "Redistribute" >> beam.Reshuffle()
     parsed = lines | "ParseRows" >> beam.ParDo(ParseRows(num_classes)).with_outputs(REJECTED, main="rows")
     tokenized = (
         parsed.rows
@@ -210,9 +208,11 @@ def build_pipeline(
     )
     top = tokenized[TRAIN_TOKEN_COUNTS] | "Vocabulary" >> TopTokens(vocab_size)
     vocab = top | "VocabLookup" >> beam.Map(vocab_lookup)
-    encoded = tokenized.rows | "Encode" >> beam.ParDo(EncodeRows(), vocab=beam.pvalue.AsSingleton(vocab))
+    encoded = tokenized.rows | "Encode" >> beam.ParDo(EncodeBatch(), vocab=beam.pvalue.AsSingleton(vocab)).with_outputs(
+        STATS, main="records"
+    )
 
-    records = encoded | "PartitionRecords" >> beam.Partition(split_index, len(splits.SPLITS), splits.SPLITS)
+    records = encoded.records | "PartitionRecords" >> beam.Partition(split_index, len(splits.SPLITS), splits.SPLITS)
     for split, split_records in zip(splits.SPLITS, records):
         (
             split_records
@@ -233,9 +233,9 @@ def build_pipeline(
 
     (
         (
-            lines | "ReadStats" >> beam.Map(read_stat),
+            read[STATS],
             rejected | "RejectedStats" >> beam.Map(rejected_stat),
-            encoded | "WrittenStats" >> beam.FlatMap(written_stats),
+            encoded[STATS],
             tokenized[STATS],
         )
         | "AllStats" >> beam.Flatten()

@@ -5,14 +5,15 @@ them by reference.  Element types between the steps:
 
 * :class:`ReadLines`: ``(path, name, role)`` -> ``(split, SourceLine)``; ``role`` is
   ``"train"`` (rows are split into train/valid by :func:`pipelines.splits.train_or_valid`)
-  or ``"test"``.
+  or ``"test"``; tagged :data:`STATS`: the rows read per split.
 * :class:`ParseRows`: ``(split, SourceLine)`` -> ``(split, AgNewsRow)``; tagged
   :data:`REJECTED`: ``(split, Rejected)``.
-* :class:`TokenizeBatch`: a list of ``(split, AgNewsRow)`` -> ``(split, AgNewsRow, tokens)``;
+* :class:`TokenizeBatch`: a list of ``(split, AgNewsRow)`` -> a list of ``(split, AgNewsRow, tokens)``;
   tagged :data:`REJECTED` (rows with no tokens), :data:`TRAIN_TOKEN_COUNTS`
   (one ``{token: count}`` dict per batch, training split only) and :data:`STATS`.
-* :class:`EncodeRows`: ``(split, AgNewsRow, tokens)`` + vocabulary side input ->
-  ``(split, serialized tf.train.Example, length)``.
+* :class:`EncodeBatch`: a list of ``(split, AgNewsRow, tokens)`` + vocabulary side input ->
+  ``(split, serialized tf.train.Example, length)``; tagged :data:`STATS`: written records
+  and their lengths, summed per bundle.
 
 Every step counts what it sees in Beam counters (namespace :data:`NAMESPACE`):
 ``read_<split>``, ``written_<split>`` and (in :class:`pipelines.dead_letter.WriteRejected`)
@@ -23,9 +24,10 @@ reports metrics.
 from __future__ import annotations
 
 import collections
-from typing import Iterable
-
 import apache_beam as beam
+from apache_beam.transforms.window import GlobalWindow
+from apache_beam.utils.timestamp import MIN_TIMESTAMP
+from apache_beam.utils.windowed_value import WindowedValue
 
 from pipelines.agnews_rows import AgNewsRow, RowError, SourceLine, iter_file_lines, parse_line
 from pipelines.dead_letter import Rejected
@@ -61,15 +63,16 @@ class ReadLines(beam.DoFn):
     def __init__(self, valid_fraction: float):
         self._valid_fraction = valid_fraction
 
-    def process(self, element: tuple[str, str, str]) -> Iterable[tuple[str, SourceLine]]:
+    def process(self, element: tuple[str, str, str]):
         path, name, role = element
-        counters = {}
+        read: collections.Counter = collections.Counter()
         for source in iter_file_lines(path, name=name):
             split = train_or_valid(source.raw, self._valid_fraction) if role == TRAIN else TEST
-            if split not in counters:
-                counters[split] = beam.metrics.Metrics.counter(NAMESPACE, f"{READ}_{split}")
-            counters[split].inc()
+            read[split] += 1
             yield split, source
+        for split, n in read.items():
+            beam.metrics.Metrics.counter(NAMESPACE, f"{READ}_{split}").inc(n)
+            yield beam.pvalue.TaggedOutput(STATS, (stat_key(READ, split), n))
 
 
 class ParseRows(beam.DoFn):
@@ -93,9 +96,10 @@ class ParseRows(beam.DoFn):
 class TokenizeBatch(beam.DoFn):
     """Tokenizes a batch of rows with one TensorFlow call (``tfrecords.tokenizer.tokenize``).
 
-    Rows whose text gives no token are rejected with reason :data:`NO_TOKENS`.  For the
-    training split it also emits the batch's token counts (for the vocabulary) and the
-    number of training tokens (for the coverage figures).
+    Emits the batch again, as one list of ``(split, row, tokens)``.  Rows whose text gives
+    no token are rejected with reason :data:`NO_TOKENS`.  For the training split it also
+    emits the batch's token counts (for the vocabulary) and the number of training tokens
+    (for the coverage figures).
     """
 
     def setup(self):
@@ -112,6 +116,7 @@ class TokenizeBatch(beam.DoFn):
         texts = self._tf.constant([row.text for _, row in batch], dtype=self._tf.string)
         tokenized = self._tokenize(texts).to_list()
         counts: collections.Counter = collections.Counter()
+        out = []
         for (split, row), tokens in zip(batch, tokenized):
             if not tokens:
                 yield beam.pvalue.TaggedOutput(REJECTED, (split, Rejected(row.file, row.line, NO_TOKENS, row.raw)))
@@ -119,24 +124,41 @@ class TokenizeBatch(beam.DoFn):
             tokens = tuple(t.decode("utf-8") for t in tokens)
             if split == TRAIN:
                 counts.update(tokens)
-            yield split, row, tokens
+            out.append((split, row, tokens))
+        if out:
+            yield out
         if counts:
             yield beam.pvalue.TaggedOutput(STATS, (stat_key(TRAIN_TOKENS, TRAIN), sum(counts.values())))
             yield beam.pvalue.TaggedOutput(TRAIN_TOKEN_COUNTS, dict(counts))
 
 
-class EncodeRows(beam.DoFn):
-    """Maps tokens to ids with the vocabulary side input and serializes the record.
+class EncodeBatch(beam.DoFn):
+    """Maps a batch's tokens to ids with the vocabulary side input and serializes the records.
 
     Call with the side input ``vocab`` = ``{token: id}`` (``beam.pvalue.AsSingleton``).
-    Unknown tokens get ``<unk>`` (id 1).
+    Unknown tokens get ``<unk>`` (id 1).  Emits one ``(split, serialized, length)`` per
+    row, and, at the end of each bundle, the bundle's written-record and length counts
+    on the :data:`STATS` output.
     """
 
-    def process(self, element: tuple[str, AgNewsRow, tuple[str, ...]], vocab: dict):
-        split, row, tokens = element
-        ids = [vocab.get(t, UNK_ID) for t in tokens]
-        beam.metrics.Metrics.counter(NAMESPACE, f"{WRITTEN}_{split}").inc()
-        yield split, schema.text_example(ids, row.label, id=row.id, text=row.text), len(ids)
+    def start_bundle(self):
+        self._stats: collections.Counter = collections.Counter()
+
+    def process(self, batch: list[tuple[str, AgNewsRow, tuple[str, ...]]], vocab: dict):
+        written: collections.Counter = collections.Counter()
+        for split, row, tokens in batch:
+            ids = [vocab.get(t, UNK_ID) for t in tokens]
+            written[split] += 1
+            self._stats[stat_key(LENGTH, split, len(ids))] += 1
+            yield split, schema.text_example(ids, row.label, id=row.id, text=row.text), len(ids)
+        for split, n in written.items():
+            beam.metrics.Metrics.counter(NAMESPACE, f"{WRITTEN}_{split}").inc(n)
+            self._stats[stat_key(WRITTEN, split)] += n
+
+    def finish_bundle(self):
+        for key, n in self._stats.items():
+            yield beam.pvalue.TaggedOutput(STATS, WindowedValue((key, n), MIN_TIMESTAMP, [GlobalWindow()]))
+        self._stats.clear()
 
 
 def vocab_lookup(top: list[tuple[str, int]]) -> dict[str, int]:
@@ -151,18 +173,9 @@ def split_index(element: tuple, num_partitions: int, splits: tuple[str, ...]) ->
     return splits.index(element[0])
 
 
-def read_stat(element: tuple[str, SourceLine]) -> tuple[tuple, int]:
-    return stat_key(READ, element[0]), 1
-
-
 def rejected_stat(element: tuple[str, Rejected]) -> tuple[tuple, int]:
+    """The summary count of one rejected row."""
     return stat_key(REJECTED_STAT, element[0]), 1
-
-
-def written_stats(element: tuple[str, bytes, int]) -> Iterable[tuple[tuple, int]]:
-    split, _, length = element
-    yield stat_key(WRITTEN, split), 1
-    yield stat_key(LENGTH, split, length), 1
 
 
 def summarize(counts: list[tuple[tuple, int]]) -> dict:
