@@ -51,6 +51,11 @@ def test_download_extract_verify_and_reuse(tmp_path):
     again = ensure_ag_news(str(cache), url=(tmp_path / "gone.tgz").as_uri(),
                            test_sha256=_sha256(FILES["ag_news_csv/test.csv"]), progress=False)
     assert again == folder
+    # A damaged cache (test.csv changed) is downloaded again.
+    (cache / "ag_news_csv" / "test.csv").write_bytes(b"damaged")
+    ensure_ag_news(str(cache), url=url, test_sha256=_sha256(FILES["ag_news_csv/test.csv"]),
+                   archive_size=None, archive_md5=None, progress=False)
+    assert (cache / "ag_news_csv" / "test.csv").read_bytes() == FILES["ag_news_csv/test.csv"]
 
 
 def test_wrong_test_checksum_fails_and_leaves_no_cache(tmp_path):

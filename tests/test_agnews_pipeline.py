@@ -16,7 +16,6 @@ from __future__ import annotations
 import collections
 import glob
 import hashlib
-import json
 import os
 import pathlib
 
@@ -305,3 +304,12 @@ def test_nothing_valid_is_a_clear_error(tmp_path):
     with pytest.raises(agnews.InputError, match=r"in/train\.csv: no valid training rows \(2 read, 2 rejected"):
         agnews.run(["--input_dir", str(folder), "--output_dir", str(tmp_path / "out")])
     assert len(read_rejected(str(tmp_path / "out"))) == 2
+
+
+def test_command_line_error_is_one_line(tmp_path):
+    with pytest.raises(SystemExit) as info:
+        agnews.main(["--input_dir", str(tmp_path), "--output_dir", str(tmp_path / "out")])
+    assert str(info.value).startswith("pipelines.agnews: error: ") and "train.csv: required AG News file not found" in str(info.value)
+    with pytest.raises(SystemExit, match=r"--valid_fraction/--valid_size: valid fraction must be in \[0, 1\), got 1.5"):
+        _write_inputs(tmp_path / "in")
+        agnews.main(["--input_dir", str(tmp_path / "in"), "--output_dir", str(tmp_path / "out"), "--valid_fraction", "1.5"])
