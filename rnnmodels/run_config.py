@@ -1,13 +1,14 @@
 """Command-line flags of ``python -m rnnmodels.train`` and the defaults chosen for them.
 
 Default size of the advanced model.  The original specification uses 128 hidden units,
-3 recurrent layers per direction and 10 epochs.  Measured on a 2-core CPU without a GPU
-(the machine the README's command must fit, shared with other jobs while measuring), one
-epoch over the 40,100 training rows of ``train_partial.csv`` takes about
-:data:`MEASURED_EPOCH_SECONDS` seconds per configuration below, so the specification's
-model would need well over an hour.  The defaults (:data:`DEFAULT_HIDDEN_UNITS`,
-:data:`DEFAULT_NUM_LAYERS`, :data:`DEFAULT_EPOCHS`) are the largest that keep the whole
-command (Beam job, both models, evaluation, report) to about 30 minutes; pass
+3 recurrent layers per direction and 10 epochs.  On a 2-core CPU without a GPU (the machine
+the README's command must fit; measured while other jobs shared it), one training epoch
+over the 40,100 training rows of ``train_partial.csv`` takes about
+:data:`MEASURED_EPOCH_SECONDS` seconds, so the specification's model would need about an
+hour and a half.  The defaults (:data:`DEFAULT_HIDDEN_UNITS`, :data:`DEFAULT_NUM_LAYERS`,
+:data:`DEFAULT_EPOCHS`) keep the whole command (Beam job ~1.5 min, advanced model, baseline
+~1-2 min, evaluation, report) to about 25 minutes on such a machine; a full run with 6
+epochs took 18.6 minutes and its validation loss was still falling, hence 8.  Pass
 ``--hidden_units 128 --num_layers 3 --epochs 10`` for the original size.
 """
 from __future__ import annotations
@@ -17,17 +18,19 @@ import os
 
 INPUT_DIR_ENV = "AG_NEWS_DIR"
 
-#: Seconds per training epoch (train_partial.csv, 40,100 rows, batch 128, bucketed,
-#: GloVe 50d, ``--implementation cells``), measured on 2 shared CPU cores.
+#: Seconds per training epoch (train_partial.csv, 40,100 rows, batch 128, bucketed, GloVe 50d,
+#: ``--implementation cells``) on 2 shared CPU cores.  "64 units, 2 layers": mean of the 6
+#: epochs of a full run (106-209 s each, validation included).  The others: median train
+#: step time on batches with the real length distribution, times the 333 steps per epoch.
 MEASURED_EPOCH_SECONDS = {
-    "hidden 128, 3 layers": 560,
-    "hidden 64, 2 layers": 150,
-    "hidden 64, 1 layer": 70,
+    "hidden 128, 3 layers": 580,
+    "hidden 64, 2 layers": 155,
+    "hidden 64, 1 layer": 73,
 }
 
 DEFAULT_HIDDEN_UNITS = 64
 DEFAULT_NUM_LAYERS = 2
-DEFAULT_EPOCHS = 6
+DEFAULT_EPOCHS = 8
 DEFAULT_BASELINE_EPOCHS = 15
 
 
@@ -72,9 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=(
             "Default model size: one training epoch of the specification's model (hidden 128, 3 layers) over the "
             f"40,100 training rows takes ~{MEASURED_EPOCH_SECONDS['hidden 128, 3 layers']} s on a 2-core CPU "
-            f"(measured per epoch: {timings}), so the defaults are hidden {DEFAULT_HIDDEN_UNITS}, "
+            f"(per epoch on 2 shared cores, see rnnmodels/run_config.py: {timings}), so the defaults are hidden {DEFAULT_HIDDEN_UNITS}, "
             f"{DEFAULT_NUM_LAYERS} layers, {DEFAULT_EPOCHS} epochs (early stopping may end sooner), which keeps "
-            "the whole command to about 30 minutes on such a machine. "
+            "the whole command to about 25 minutes on such a machine. "
             "Use --hidden_units 128 --num_layers 3 --epochs 10 for the original size.\n\n"
             "Re-running with the same --output_dir resumes: the Beam job's output is reused when its inputs "
             "(sha256) and options match, an interrupted training continues from its last finished epoch "
@@ -125,8 +128,9 @@ def build_parser() -> argparse.ArgumentParser:
     train = p.add_argument_group("training (both models)")
     train.add_argument("--batch_size", type=_positive_int, default=128, help="batch size (default: %(default)s)")
     train.add_argument("--max_train_examples", type=_positive_int, default=None,
-                       help="train on at most this many examples per epoch (a fresh shuffled sample of the train "
-                            "split each epoch; default: the whole split)")
+                       help="train on about this many examples per epoch: ceil(N / batch_size) steps, successive "
+                            "epochs taking the next batches of the shuffled, repeated train split (default: the "
+                            "whole split each epoch)")
     train.add_argument("--monitor", choices=("val_loss", "val_accuracy"), default="val_loss",
                        help="validation metric for keeping the best checkpoint and early stopping (default: %(default)s)")
     train.add_argument("--patience", type=_positive_int, default=2,

@@ -146,8 +146,10 @@ def test_resume_after_interruption_continues_from_last_epoch(cli_run, sample_dir
         def on_epoch_begin(self, epoch, logs=None):
             self.epochs.append(epoch)
 
+    # Also covers the fused implementation and a per-epoch cap on training examples.
     args = ["--input_dir", str(sample_dir), "--data_dir", str(shared_data_dir), "--output_dir", str(tmp_path),
-            "--epochs", "3", "--baseline_epochs", "1", "--patience", "5", *TINY]
+            "--epochs", "3", "--baseline_epochs", "1", "--patience", "5", "--implementation", "fused",
+            "--max_train_examples", "100", *TINY]
     first = EpochsSeen()
     with pytest.raises(TrainingInterrupted):
         run(args + ["--interrupt_after_epoch", "1"], extra_callbacks=[first])
@@ -163,6 +165,9 @@ def test_resume_after_interruption_continues_from_last_epoch(cli_run, sample_dir
     assert history["session"] == [1, 1, 2]
     training = metrics["models"]["advanced"]["training"]
     assert training["epochs_run"] == 3 and training["resumed_at_epoch"] == 2
+    assert training["steps_per_epoch"] == 4 and training["examples_per_epoch"] == 100  # ceil(100 / 32) steps
+    assert metrics["data"]["train_examples_used"] == 100
+    assert metrics["models"]["advanced"]["config"]["implementation"] == "fused"
     assert metrics["data"]["reused"] is True
 
 
