@@ -12,8 +12,12 @@ them by reference.  Element types between the steps:
   tagged :data:`REJECTED` (rows with no tokens), :data:`TRAIN_TOKEN_COUNTS`
   (one ``{token: count}`` dict per batch, training split only) and :data:`STATS`.
 * :class:`EncodeBatch`: a list of ``(split, AgNewsRow, tokens)`` + vocabulary side input ->
-  ``(split, serialized tf.train.Example, length)``; tagged :data:`STATS`: written records
-  and their lengths, summed per bundle.
+  ``(split, serialized tf.train.Example, length)``; tagged :data:`STATS`: written records,
+  their lengths and their token / ``<unk>`` counts, summed per bundle.
+* :class:`EncodeSubwordsBatch` (``--tokenizer bpemb``, replaces the two steps above): a list
+  of ``(split, AgNewsRow)`` -> ``(split, serialized tf.train.Example, length)``, ids from a
+  :class:`tfrecords.bpemb_tokenizer.BPEmbEncoder` (no vocabulary to build); tagged
+  :data:`REJECTED` (rows with no subword) and :data:`STATS` as :class:`EncodeBatch`.
 
 Every step counts what it sees in Beam counters (namespace :data:`NAMESPACE`):
 ``read_<split>``, ``written_<split>`` and (in :class:`pipelines.dead_letter.WriteRejected`)
@@ -46,6 +50,8 @@ WRITTEN = "written"
 REJECTED_STAT = "rejected"
 LENGTH = "length"
 TRAIN_TOKENS = "train_tokens"
+TOKENS = "tokens"  # ids written per split
+UNK_TOKENS = "unk_tokens"  # of which <unk> (id 1)
 
 
 def stat_key(kind: str, split: str = "", value: int = 0) -> tuple:
@@ -132,24 +138,25 @@ class TokenizeBatch(beam.DoFn):
             yield beam.pvalue.TaggedOutput(TRAIN_TOKEN_COUNTS, dict(counts))
 
 
-class EncodeBatch(beam.DoFn):
-    """Maps a batch's tokens to ids with the vocabulary side input and serializes the records.
+class _WriteRecordsBatch(beam.DoFn):
+    """Base of the steps that turn id lists into serialized records and count them.
 
-    Call with the side input ``vocab`` = ``{token: id}`` (``beam.pvalue.AsSingleton``).
-    Unknown tokens get ``<unk>`` (id 1).  Emits one ``(split, serialized, length)`` per
-    row, and, at the end of each bundle, the bundle's written-record and length counts
-    on the :data:`STATS` output.
+    Counts, per bundle, the records written per split, their lengths, their ids and their
+    ``<unk>`` ids (:data:`tfrecords.tokenizer.UNK_ID`), and emits them on the :data:`STATS`
+    output at the end of the bundle.
     """
 
     def start_bundle(self):
         self._stats: collections.Counter = collections.Counter()
 
-    def process(self, batch: list[tuple[str, AgNewsRow, tuple[str, ...]]], vocab: dict):
+    def _records(self, items):
+        """``(split, row, ids)`` items -> ``(split, serialized, length)`` outputs, counted."""
         written: collections.Counter = collections.Counter()
-        for split, row, tokens in batch:
-            ids = [vocab.get(t, UNK_ID) for t in tokens]
+        for split, row, ids in items:
             written[split] += 1
             self._stats[stat_key(LENGTH, split, len(ids))] += 1
+            self._stats[stat_key(TOKENS, split)] += len(ids)
+            self._stats[stat_key(UNK_TOKENS, split)] += sum(1 for i in ids if i == UNK_ID)
             yield split, schema.text_example(ids, row.label, id=row.id, text=row.text), len(ids)
         for split, n in written.items():
             beam.metrics.Metrics.counter(NAMESPACE, f"{WRITTEN}_{split}").inc(n)
@@ -159,6 +166,46 @@ class EncodeBatch(beam.DoFn):
         for key, n in self._stats.items():
             yield beam.pvalue.TaggedOutput(STATS, WindowedValue((key, n), MIN_TIMESTAMP, [GlobalWindow()]))
         self._stats.clear()
+
+
+class EncodeBatch(_WriteRecordsBatch):
+    """Maps a batch's tokens to ids with the vocabulary side input and serializes the records.
+
+    Call with the side input ``vocab`` = ``{token: id}`` (``beam.pvalue.AsSingleton``).
+    Unknown tokens get ``<unk>`` (id 1).  Emits one ``(split, serialized, length)`` per
+    row, and, at the end of each bundle, the bundle's written-record, length, token and
+    ``<unk>`` counts on the :data:`STATS` output.
+    """
+
+    def process(self, batch: list[tuple[str, AgNewsRow, tuple[str, ...]]], vocab: dict):
+        yield from self._records((split, row, [vocab.get(t, UNK_ID) for t in tokens]) for split, row, tokens in batch)
+
+
+class EncodeSubwordsBatch(_WriteRecordsBatch):
+    """Encodes a batch of rows into BPEmb subword ids with one TensorFlow call and serializes them.
+
+    The encoder travels to the workers pickled inside this DoFn (its TensorFlow resource is
+    rebuilt on unpickling).  Rows whose text gives no subword are rejected with reason
+    :data:`NO_TOKENS`.  Outputs as :class:`EncodeBatch`.
+
+    Args:
+        encoder: a :class:`tfrecords.bpemb_tokenizer.BPEmbEncoder` (ids never 0; ``<unk>`` = 1).
+    """
+
+    def __init__(self, encoder):
+        self._encoder = encoder
+
+    def process(self, batch: list[tuple[str, AgNewsRow]]):
+        if not batch:
+            return
+        encoded = self._encoder.encode_py([row.text for _, row in batch])
+        items = []
+        for (split, row), ids in zip(batch, encoded):
+            if not ids:
+                yield beam.pvalue.TaggedOutput(REJECTED, (split, Rejected(row.file, row.line, NO_TOKENS, row.raw)))
+                continue
+            items.append((split, row, ids))
+        yield from self._records(items)
 
 
 def vocab_lookup(top: list[tuple[str, int]]) -> dict[str, int]:
@@ -182,10 +229,10 @@ def summarize(counts: list[tuple[tuple, int]]) -> dict:
     """The summary counts as a JSON-ready dict (see :func:`stat_key`).
 
     Returns:
-        ``{"read": {split: n}, "written": {...}, "rejected": {...},
-        "length_histogram": {split: {length: n}}, "train_tokens": n}``.
+        ``{"read": {split: n}, "written": {...}, "rejected": {...}, "tokens": {...},
+        "unk_tokens": {...}, "length_histogram": {split: {length: n}}, "train_tokens": n}``.
     """
-    summary: dict = {READ: {}, WRITTEN: {}, REJECTED_STAT: {}, "length_histogram": {}, TRAIN_TOKENS: 0}
+    summary: dict = {READ: {}, WRITTEN: {}, REJECTED_STAT: {}, TOKENS: {}, UNK_TOKENS: {}, "length_histogram": {}, TRAIN_TOKENS: 0}
     for (kind, split, value), count in counts:
         if kind == LENGTH:
             summary["length_histogram"].setdefault(split, {})[str(value)] = count
