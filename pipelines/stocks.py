@@ -68,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Unrecognised flags are passed to Beam as pipeline options.",
     )
     p.add_argument("--input", nargs="+", required=True, metavar="PATH",
-                   help="CSV files or glob patterns (local or any Beam filesystem); one ticker per file")
+                   help="CSV files or glob patterns (local, or gs:// with apache-beam[gcp]); one ticker per file")
     p.add_argument("--ticker", default=None,
                    help="ticker for a single input file (default: the file name without extension)")
     p.add_argument("--output_dir", required=True, help="folder for shards, metadata.json and rejected-*.jsonl")
@@ -99,11 +99,15 @@ def resolve_inputs(patterns: list[str], ticker: str | None = None) -> list[tuple
         ValueError: nothing matches a pattern, ``--ticker`` with several files, or two files
             give the same ticker.
     """
-    import tensorflow as tf
+    from apache_beam.io.filesystems import FileSystems
 
     paths: list[str] = []
     for pattern in patterns:
-        matches = sorted(tf.io.gfile.glob(pattern))
+        try:
+            (result,) = FileSystems.match([pattern])
+            matches = sorted(m.path for m in result.metadata_list)
+        except Exception as e:  # BeamIOError for a missing folder or an unusable scheme
+            raise ValueError(f"--input {pattern!r}: cannot list it ({e})") from e
         if not matches:
             raise ValueError(f"--input {pattern!r}: no such file")
         paths.extend(m for m in matches if m not in paths)

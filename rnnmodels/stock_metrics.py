@@ -104,12 +104,10 @@ def binomial_p_value(successes: int, trials: int, p: float) -> float:
         raise ValueError(f"need 0 <= successes <= trials and trials >= 1, got {successes}, {trials}")
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"p must be in [0, 1], got {p}")
-    if successes == 0:
+    if successes == 0 or p == 1.0:
         return 1.0
     if p == 0.0:
         return 0.0
-    if p == 1.0:
-        return 1.0 if successes <= trials else 0.0
     log_p, log_q = math.log(p), math.log1p(-p)
     log_n = math.lgamma(trials + 1)
     logs = [

@@ -141,8 +141,10 @@ def test_dead_letter_and_row_accounting(tmp_path):
 
 def test_test_only_history(tmp_path):
     path = write_series(tmp_path / "T.csv", daily_dates("2020-01-01", 10), CLOSES)
-    metadata = run_job([path], tmp_path / "out", "--test_history", "test_only")
+    # Flags the job does not define are Beam pipeline options.
+    metadata = run_job([path], tmp_path / "out", "--test_history", "test_only", "--direct_num_workers", "1")
     assert metadata["test_history"] == "test_only" and metadata["splits"] == {"train": 3, "test": 1}
+    assert metadata["options"]["beam_args"] == ["--direct_num_workers", "1"]
     check(read_all(tmp_path / "out", "test"), EXPECTED_TEST_ONLY, "T")
 
 

@@ -125,7 +125,9 @@ def test_real_data_end_to_end(real_data_dir, tmp_path):
     stocks = real_data_dir / "stocks"
     paths = [stocks / "AAPL.csv", stocks / "MSFT.csv"]
     run = tmp_path / "run"
-    argv = ["--input", *map(str, paths), "--output_dir", str(run), "--epochs", "1", "--verbose", "0"]
+    # Few epochs of a smaller network: this test checks the data path and the outputs.
+    argv = ["--input", *map(str, paths), "--output_dir", str(run), "--epochs", "2", "--units", "16",
+            "--num_layers", "2", "--verbose", "0"]
     assert train_stocks.main(argv) == 0
     metrics = check_run(run, paths, datetime.date(2018, 1, 1), datetime.date(2019, 1, 1), ["AAPL", "MSFT"])
     assert metrics["regression"]["n"] == 2 * 251
