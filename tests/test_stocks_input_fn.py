@@ -113,7 +113,7 @@ def test_errors(tmp_path):
     with pytest.raises(FileNotFoundError, match="metadata.json"):
         window_input_fn(str(tmp_path / "none"), "train")
     (out / "train-00001-of-00002.tfrecord").unlink()
-    with pytest.raises(ValueError, match="not one complete set"):
+    with pytest.raises(ValueError, match="missing shard numbers"):
         window_input_fn(str(out), "train")
     text = tmp_path / "text"
     write_metadata(str(text), {"dataset": "ag_news", "record_kind": "text", "splits": {"train": 1}, "class_names": ["a"],

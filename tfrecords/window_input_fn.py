@@ -24,49 +24,18 @@ from __future__ import annotations
 
 import math
 import os
-import re
 from typing import Sequence
 
 import tensorflow as tf
 
 from tfrecords import schema
+from tfrecords.input_fn import list_shards
 from tfrecords.metadata import METADATA_FILENAME, read_metadata
 
 TARGETS = ("price", "direction")
 INCLUDABLE_FIELDS = ("date", "ticker", "prev_close", "direction", "target")
 # Whole-split shuffling up to this many records (stock splits are small).
 MAX_SHUFFLE_BUFFER = 100_000
-
-_SHARD_NAME = re.compile(r"-(\d+)-of-(\d+)" + re.escape(schema.SHARD_SUFFIX) + r"$")
-
-
-def window_shards(data_dir: str, split: str) -> list[str]:
-    """The shards of ``split``, sorted by name, checked to be one complete set.
-
-    Args:
-        data_dir: folder written by ``python -m pipelines.stocks``.
-        split: ``"train"`` or ``"test"``.
-
-    Returns:
-        Sorted shard paths.
-
-    Raises:
-        FileNotFoundError: no shard of ``split``.
-        ValueError: shards of different runs or a missing shard.
-    """
-    pattern = schema.shard_pattern(data_dir, split)
-    files = sorted(tf.io.gfile.glob(pattern))
-    if not files:
-        raise FileNotFoundError(f"{data_dir}: no shards of split {split!r} (expected files matching {pattern})")
-    names = [_SHARD_NAME.search(f) for f in files]
-    totals = {int(m.group(2)) for m in names if m}
-    indices = {int(m.group(1)) for m in names if m}
-    if None in names or len(totals) != 1 or indices != set(range(next(iter(totals)))) or len(files) != len(indices):
-        raise ValueError(
-            f"{data_dir}: the shards of split {split!r} are not one complete set "
-            f"({[os.path.basename(f) for f in files]}); run python -m pipelines.stocks again into an empty folder"
-        )
-    return files
 
 
 def window_input_fn(
@@ -110,7 +79,8 @@ def window_input_fn(
 
     Raises:
         FileNotFoundError: no ``metadata.json`` or no shards.
-        ValueError: a text dataset, unknown split / target / field, or ``batch_size < 1``.
+        ValueError: a text dataset, unknown split / target / field, ``batch_size < 1``, or an
+            incomplete set of shards.
     """
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be an int >= 1, got {batch_size!r}")
@@ -140,7 +110,7 @@ def window_input_fn(
         batch_size = input_context.get_per_replica_batch_size(batch_size)
         num_pipelines, pipeline_id = input_context.num_input_pipelines, input_context.input_pipeline_id
 
-    files = window_shards(data_dir, split)
+    files = list_shards(data_dir, split)  # sorted by name, checked to be one complete set
     ds = tf.data.TFRecordDataset(files)  # one file after another: ticker, then date order
     if num_pipelines > 1:
         ds = ds.shard(num_pipelines, pipeline_id)
