@@ -16,6 +16,8 @@ from rnnmodels.masked_global_max_pooling import MaskedGlobalMaxPooling1D
 from rnnmodels.residual_lstm_cell import ResidualLSTMCell
 from rnnmodels.reverse_time import ReverseTime
 from rnnmodels.sequence_mask import SequenceMask
+from rnnmodels.stock_models import create_direction_classifier
+from rnnmodels.stock_models import create_stock_regressor
 from rnnmodels.trainable_initial_state import TrainableInitialState
 from rnnmodels.variable_length_generator import VariableLengthGenerator
 
@@ -31,4 +33,6 @@ __all__ = [
     "count_parameters",
     "create_advanced_rnn",
     "create_bow_model",
+    "create_direction_classifier",
+    "create_stock_regressor",
 ]
