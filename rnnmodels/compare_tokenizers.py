@@ -40,9 +40,10 @@ import time
 
 import numpy as np
 
+from rnnmodels.run_config import add_bpemb_arguments, bpemb_options
+
 VARIANTS = ("glove", "bpemb")
 LABELS = {"glove": "GloVe", "bpemb": "BPEmb"}
-BPEMB_FLAGS = ("bpemb_model", "bpemb_vectors", "bpemb_lang", "bpemb_vs", "bpemb_dim", "bpemb_cache_dir")
 JSON_FILE = "comparison.json"
 MD_FILE = "comparison.md"
 _OWNED = ("--tokenizer", "--data_dir", "--output_dir")
@@ -64,17 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--output_dir", required=True,
                    help="comparison folder: glove/ and bpemb/ (the two run folders), comparison.json, comparison.md")
-    b = p.add_argument_group("BPEmb variant (passed to its run only; default: the bpemb package, en, vs 10000, dim 50)")
-    b.add_argument("--bpemb_model", default=None, help="BPEmb SentencePiece .model file (local files instead of the bpemb package)")
-    b.add_argument("--bpemb_vectors", default=None,
-                   help="its vectors (word2vec .bin or text); without them the embedding is initialised randomly and trained")
-    b.add_argument("--bpemb_lang", default=None, help="BPEmb language for the bpemb package (job default: en)")
-    b.add_argument("--bpemb_vs", type=int, default=None, help="BPEmb vocabulary size for the bpemb package (job default: 10000)")
-    b.add_argument("--bpemb_dim", type=int, default=None,
-                   help="vector dimension for the bpemb package, or of the random embedding of a model without vectors "
-                   "(job default: 50)")
-    b.add_argument("--bpemb_cache_dir", default=None, help="bpemb package cache folder (job default: ~/.cache/bpemb)")
-    b.add_argument("--bpemb_no_download", action="store_true", help="fail instead of downloading files missing from the bpemb cache")
+    p.add_argument("--glove", default=None,
+                   help="GloVe/word2vec text file for the GloVe variant only (default: the packaged GloVe 6B 50d)")
+    add_bpemb_arguments(p, "BPEmb variant (passed to its run only; default: the bpemb package, en, vs 10000, dim 50)")
     return p
 
 
@@ -90,13 +83,11 @@ def variant_argv(variant: str, args: argparse.Namespace, passthrough: list[str])
         The argument list (``--output_dir OUTPUT_DIR/<variant> --tokenizer <variant>`` + flags).
     """
     argv = list(passthrough) + ["--output_dir", os.path.join(args.output_dir, variant), "--tokenizer", variant]
+    if variant == "glove" and args.glove:
+        argv += ["--glove", args.glove]
     if variant == "bpemb":
-        for name in BPEMB_FLAGS:
-            value = getattr(args, name)
-            if value is not None:
-                argv += [f"--{name}", str(value)]
-        if args.bpemb_no_download:
-            argv.append("--bpemb_no_download")
+        for name, value in bpemb_options(args).items():
+            argv += [f"--{name}"] if value is True else [f"--{name}", str(value)]
     return argv
 
 

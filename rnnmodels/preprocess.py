@@ -17,9 +17,13 @@ import subprocess
 import sys
 import time
 
+from rnnmodels.run_config import BPEMB_JOB_DEFAULTS, TOKENIZER_KINDS, bpemb_options
 from tfrecords.metadata import METADATA_FILENAME, describe_input, read_metadata
 
 BEAM_MODULE = "pipelines.agnews"
+#: BPEmb flags that change the Beam job's output (the cache folder and download switch do not).
+_BPEMB_OUTPUT_FLAGS = ("bpemb_model", "bpemb_vectors", "bpemb_lang", "bpemb_vs", "bpemb_dim")
+_BPEMB_PATH_FLAGS = ("bpemb_model", "bpemb_vectors")
 
 
 def beam_job_command(
@@ -32,9 +36,15 @@ def beam_job_command(
     valid_fraction: float | None = None,
     valid_size: int | None = None,
     glove: str | None = None,
+    tokenizer_kind: str = "word",
+    bpemb: dict | None = None,
     extra_args: tuple[str, ...] | list[str] = (),
 ) -> list[str]:
-    """The argument vector that runs the Beam job with this interpreter."""
+    """The argument vector that runs the Beam job with this interpreter.
+
+    ``tokenizer_kind`` is the Beam job's ``--tokenizer`` (``"word"`` or ``"bpemb"``); ``bpemb``
+    holds the ``--bpemb_*`` flags given (name -> value, True for a switch).
+    """
     cmd = [sys.executable, "-m", BEAM_MODULE, "--output_dir", data_dir,
            "--train_file", train_file, "--test_file", test_file, "--vocab_size", str(vocab_size)]
     if input_dir:
@@ -45,6 +55,9 @@ def beam_job_command(
         cmd += ["--valid_size", str(int(valid_size))]
     if glove:
         cmd += ["--glove", glove]
+    cmd += ["--tokenizer", tokenizer_kind]
+    for name, value in (bpemb or {}).items():
+        cmd += [f"--{name}"] if value is True else [f"--{name}", str(value)]
     return cmd + list(extra_args)
 
 
@@ -76,6 +89,7 @@ def mismatch_reason(
     valid_size: int | None = None,
     glove: str | None = None,
     tokenizer_kind: str = "word",
+    bpemb: dict | None = None,
 ) -> str | None:
     """Why the Beam output in ``data_dir`` cannot be reused, or None when it can.
 
@@ -86,6 +100,8 @@ def mismatch_reason(
         train_file, test_file, vocab_size, valid_fraction, valid_size, glove: the options
             the job would run with now.
         tokenizer_kind: ``metadata["tokenizer"]["kind"]`` expected.
+        bpemb: the ``--bpemb_*`` flags given (with ``tokenizer_kind="bpemb"``); those not
+            given must have been the Beam job's defaults.
 
     Returns:
         A short human-readable reason, or None.
@@ -118,6 +134,13 @@ def mismatch_reason(
     kind = (metadata.get("tokenizer") or {}).get("kind")
     if kind != tokenizer_kind:
         return f"tokenizer differs: made with {kind!r}, now {tokenizer_kind!r}"
+    if tokenizer_kind == "bpemb":
+        for key in _BPEMB_OUTPUT_FLAGS:
+            now, before = (bpemb or {}).get(key, BPEMB_JOB_DEFAULTS[key]), recorded.get(key)
+            if key in _BPEMB_PATH_FLAGS:
+                now, before = (os.path.abspath(x) if x else None for x in (now, before))
+            if now != before:
+                return f"option {key} differs: made with {before!r}, now {now!r}"
     splits = metadata.get("splits") or {}
     missing = [s for s in ("train", "valid", "test") if not splits.get(s)]
     if missing:
@@ -150,7 +173,7 @@ def ensure_tfrecords(args, beam_args: list[str], *, log=print) -> dict:
     Args:
         args: parsed :mod:`rnnmodels.run_config` flags (``data_dir``, ``input_dir``,
             ``train_file``, ``test_file``, ``vocab_size``, ``valid_fraction``, ``valid_size``,
-            ``glove``, ``force_preprocess``).
+            ``glove``, ``tokenizer``, ``bpemb_*``, ``force_preprocess``).
         beam_args: extra flags for the Beam job.
         log: where progress messages go.
 
@@ -161,7 +184,8 @@ def ensure_tfrecords(args, beam_args: list[str], *, log=print) -> dict:
     input_dir = os.path.abspath(args.input_dir) if args.input_dir else None
     inputs = describe_inputs(input_dir, args.train_file, args.test_file) if input_dir else None
     options = dict(train_file=args.train_file, test_file=args.test_file, vocab_size=args.vocab_size,
-                   valid_fraction=args.valid_fraction, valid_size=args.valid_size, glove=args.glove)
+                   valid_fraction=args.valid_fraction, valid_size=args.valid_size, glove=args.glove,
+                   tokenizer_kind=TOKENIZER_KINDS[args.tokenizer], bpemb=bpemb_options(args))
     cmd = beam_job_command(data_dir=args.data_dir, input_dir=input_dir, extra_args=beam_args, **options)
     reason = "--force_preprocess" if args.force_preprocess else mismatch_reason(args.data_dir, inputs=inputs, **options)
     if reason is None:

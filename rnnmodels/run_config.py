@@ -35,6 +35,15 @@ DEFAULT_NUM_LAYERS = 2
 DEFAULT_EPOCHS = 10
 DEFAULT_BASELINE_EPOCHS = 15
 
+#: ``--tokenizer`` of this job -> ``metadata["tokenizer"]["kind"]`` (and the Beam job's ``--tokenizer``).
+TOKENIZER_KINDS = {"glove": "word", "bpemb": "bpemb"}
+
+#: The Beam job's defaults for the ``--bpemb_*`` flags this job leaves unset (it passes on only
+#: the flags given, so these are what an output made without them recorded).
+BPEMB_JOB_DEFAULTS = {"bpemb_model": None, "bpemb_vectors": None, "bpemb_lang": "en", "bpemb_vs": 10000,
+                      "bpemb_dim": 50, "bpemb_cache_dir": None, "bpemb_no_download": False}
+BPEMB_FLAGS = tuple(BPEMB_JOB_DEFAULTS)
+
 
 def _positive_int(text: str) -> int:
     value = int(text)
@@ -58,6 +67,38 @@ def _rate(text: str) -> float:
     if not 0.0 <= value < 1.0:
         raise argparse.ArgumentTypeError(f"must be in [0, 1), got {value}")
     return value
+
+
+def add_bpemb_arguments(parser: argparse.ArgumentParser, title: str):
+    """Adds the ``--bpemb_*`` flags, passed to the Beam job only when given (default None).
+
+    Args:
+        parser: the parser.
+        title: the argument group's title.
+
+    Returns:
+        The argument group.
+    """
+    b = parser.add_argument_group(title)
+    b.add_argument("--bpemb_model", default=None,
+                   help="BPEmb SentencePiece .model file (local files instead of the bpemb package)")
+    b.add_argument("--bpemb_vectors", default=None,
+                   help="its vectors (word2vec .bin or text); without them the embedding is initialised randomly and trained")
+    b.add_argument("--bpemb_lang", default=None, help="BPEmb language for the bpemb package (Beam job default: en)")
+    b.add_argument("--bpemb_vs", type=_positive_int, default=None,
+                   help="BPEmb vocabulary size for the bpemb package (Beam job default: 10000)")
+    b.add_argument("--bpemb_dim", type=_positive_int, default=None,
+                   help="vector dimension for the bpemb package, or of the random embedding of a model without "
+                        "vectors (Beam job default: 50)")
+    b.add_argument("--bpemb_cache_dir", default=None, help="bpemb package cache folder (Beam job default: ~/.cache/bpemb)")
+    b.add_argument("--bpemb_no_download", action="store_true", default=None,
+                   help="fail instead of downloading files missing from the bpemb cache")
+    return b
+
+
+def bpemb_options(args: argparse.Namespace) -> dict:
+    """The ``--bpemb_*`` flags given (name -> value); the others are left to the Beam job."""
+    return {name: getattr(args, name) for name in BPEMB_FLAGS if getattr(args, name, None) is not None}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -101,10 +142,16 @@ def build_parser() -> argparse.ArgumentParser:
     valid.add_argument("--valid_fraction", type=float, default=None,
                        help="share of the training file hashed into the validation split (Beam job default: 1/12)")
     valid.add_argument("--valid_size", type=_positive_int, default=None, help="about this many validation rows")
+    data.add_argument("--tokenizer", choices=sorted(TOKENIZER_KINDS), default="glove",
+                      help="glove: word ids of the most frequent training words, embedding from GloVe vectors; "
+                           "bpemb: BPEmb subword ids, embedding from BPEmb vectors (the --bpemb_* flags) "
+                           "(default: %(default)s)")
     data.add_argument("--glove", default=None,
                       help="GloVe/word2vec text file, e.g. glove.6B.300d.txt (default: the packaged GloVe 6B 50d)")
     data.add_argument("--force_preprocess", action="store_true",
                       help="re-run the Beam job even when --data_dir holds outputs made from the same inputs and options")
+
+    add_bpemb_arguments(p, "BPEmb subwords (with --tokenizer bpemb; passed to the Beam job)")
 
     model = p.add_argument_group("advanced model")
     model.add_argument("--implementation", choices=("cells", "fused"), default="cells",
@@ -157,6 +204,12 @@ def parse_args(argv=None) -> tuple[argparse.Namespace, list[str]]:
     args, beam_args = parser.parse_known_args(argv)
     if args.valid_fraction is not None and not 0.0 < args.valid_fraction < 1.0:
         parser.error(f"--valid_fraction must be in (0, 1), got {args.valid_fraction}")
+    if args.tokenizer == "glove":
+        given = [f"--{name}" for name in bpemb_options(args)]
+        if given:
+            parser.error(f"{', '.join(given)}: BPEmb flags need --tokenizer bpemb")
+    elif args.glove:
+        parser.error("--glove is for --tokenizer glove; with --tokenizer bpemb the vectors come from the --bpemb_* flags")
     if args.data_dir is None:
         args.data_dir = os.path.join(args.output_dir, "data")
     return args, beam_args

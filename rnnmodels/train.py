@@ -5,6 +5,9 @@
     python -m rnnmodels.train --input_dir ../shared/data/ag_news --train_file train_partial.csv \\
         --output_dir runs/agnews
 
+``--tokenizer bpemb`` (with the ``--bpemb_*`` flags) trains on BPEmb subword ids and vectors
+instead of GloVe word ids (``--tokenizer glove``, the default).
+
 Steps:
 
 1. the Beam job (``python -m pipelines.agnews``, a subprocess) writes TFRecords, ``vocab.txt``,
@@ -142,6 +145,7 @@ def model_settings(name: str, args) -> dict:
 def _data_fingerprint(metadata: dict) -> dict:
     return {"inputs": {k: v.get("sha256") for k, v in (metadata.get("inputs") or {}).items()},
             "splits": metadata.get("splits"), "vocab_size": metadata.get("vocab_size"),
+            "tokenizer": (metadata.get("tokenizer") or {}).get("kind"),
             "created": metadata.get("created")}
 
 

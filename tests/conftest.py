@@ -25,3 +25,19 @@ def real_data_dir() -> pathlib.Path:
     if not path.is_dir():
         raise FileNotFoundError(f"{DATA_ENV}={value} is not a folder")
     return path
+
+
+AG_NEWS_SAMPLE_EVERY = {"train_partial.csv": 100, "test.csv": 40}
+
+
+@pytest.fixture(scope="session")
+def sample_dir(real_data_dir, tmp_path_factory) -> pathlib.Path:
+    """A small AG News folder of real rows in the official format: every 100th row of
+    ``train_partial.csv`` (as ``train.csv``), every 40th of ``test.csv``, and ``classes.txt``."""
+    src = real_data_dir / "ag_news"
+    out = tmp_path_factory.mktemp("ag_news_sample")
+    for name, every in AG_NEWS_SAMPLE_EVERY.items():
+        lines = (src / name).read_bytes().splitlines(keepends=True)
+        (out / ("train.csv" if name.startswith("train") else name)).write_bytes(b"".join(lines[::every]))
+    (out / "classes.txt").write_bytes((src / "classes.txt").read_bytes())
+    return out

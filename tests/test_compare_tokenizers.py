@@ -87,3 +87,65 @@ def test_variant_arguments(tmp_path):
     assert ct.variant_argv("bpemb", args, rest) == [
         "--epochs", "1", "--output_dir", str(tmp_path / "bpemb"), "--tokenizer", "bpemb",
         "--bpemb_model", "m.model", "--bpemb_dim", "25"]
+
+
+@pytest.mark.slow
+def test_tiny_comparison_on_real_rows(real_data_dir, sample_dir, tmp_path):
+    """Both variants on the same real rows (BPEmb: the real vs1000 model and 25-d vectors)."""
+    import subprocess
+    import sys
+
+    import tensorflow as tf
+
+    from tests.test_train_end_to_end import TINY, _env
+
+    bpemb_dir = real_data_dir / "bpemb" / "en"
+    out = tmp_path / "compare"
+    cmd = [sys.executable, "-m", "rnnmodels.compare_tokenizers", "--output_dir", str(out),
+           "--bpemb_model", str(bpemb_dir / "en.wiki.bpe.vs1000.model"),
+           "--bpemb_vectors", str(bpemb_dir / "en.wiki.bpe.vs1000.d25.w2v.bin"),
+           "--input_dir", str(sample_dir), "--epochs", "1", "--baseline_epochs", "1", *TINY]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=_env(), timeout=1500)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
+    comparison = json.loads((out / "comparison.json").read_text())
+    md = (out / "comparison.md").read_text()
+    test_rows = len((sample_dir / "test.csv").read_bytes().splitlines())
+
+    for split, rows in comparison["same_rows"].items():
+        assert rows["identical"] and rows["glove"] == rows["bpemb"] > 0, split
+    assert comparison["same_rows"]["test"]["glove"] == test_rows
+    for variant in ct.VARIANTS:
+        v = comparison["variants"][variant]
+        metrics = json.loads((out / variant / "metrics.json").read_text())
+        assert metrics["data"]["tokenizer"]["kind"] == {"glove": "word", "bpemb": "bpemb"}[variant]
+        assert v["test_accuracy"] == metrics["models"]["advanced"]["test_accuracy"]
+        assert v["params"]["total"] == metrics["models"]["advanced"]["params"]
+        # Recount the test ids and <unk> (id 1) straight from the shards.
+        lengths, unk = [], 0
+        for path in glob.glob(os.path.join(v["data_dir"], "test-*.tfrecord")):
+            for raw in tf.data.TFRecordDataset(path):
+                ids = tf.train.Example.FromString(raw.numpy()).features.feature["token_ids"].int64_list.value
+                lengths.append(len(ids))
+                unk += sum(1 for i in ids if i == 1)
+        assert len(lengths) == test_rows
+        assert v["tokens_test"] == sum(lengths) and v["unk_tokens_test"] == unk
+        assert v["length_stats"]["test"]["max"] == max(lengths)
+        assert v["length_stats"]["test"]["mean"] == pytest.approx(np.mean(lengths))
+        assert 0 < v["padding_train"]["efficiency"] <= 1
+        assert f"{v['test_accuracy']:.4f}" in md
+    assert comparison["variants"]["bpemb"]["embedding"]["dim"] == 25
+    # Subwords: far fewer unknown tokens than words outside a vocabulary of a few hundred rows.
+    assert comparison["variants"]["bpemb"]["unk_rate_test"] < comparison["variants"]["glove"]["unk_rate_test"]
+
+    # predict works on the BPEmb run folder, with the subword model copied into it.
+    proc = subprocess.run([sys.executable, "-m", "rnnmodels.predict", "--model_dir", str(out / "bpemb"), "--json",
+                           "Chad asks the IMF for a loan to pay for refugees from Darfur in 2004"],
+                          capture_output=True, text=True, env=_env(), timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(proc.stdout)
+    assert result["predicted"] in ("World", "Sports", "Business", "Sci/Tech")
+    assert min(result["token_ids"]) >= 1
+
+    # Running it again reuses both trainings and rewrites the same figures.
+    again = ct.run(cmd[3:])
+    assert again["variants"]["bpemb"]["test_accuracy"] == comparison["variants"]["bpemb"]["test_accuracy"]

@@ -1,8 +1,8 @@
 """python -m rnnmodels.train end to end on a few hundred real AG News rows.
 
-Real rows (every 100th training row, every 40th test row of ``$RNN_DATA_DIR/ag_news``) are
-written to a temporary folder; the Beam job runs once for the module and the runs below
-reuse its output.  The model is tiny and trains for few epochs: these tests check that every
+Real rows (the ``sample_dir`` fixture of ``conftest.py``: every 100th training row, every
+40th test row of ``$RNN_DATA_DIR/ag_news``) are written to a temporary folder; the Beam job
+runs once for the module and the runs below reuse its output.  The model is tiny and trains for few epochs: these tests check that every
 output is written and consistent, not accuracy.
 """
 import json
@@ -15,7 +15,6 @@ import pytest
 
 pytestmark = pytest.mark.slow
 
-TRAIN_EVERY, TEST_EVERY = 100, 40
 TINY = ["--hidden_units", "8", "--num_layers", "1", "--dense_units", "8", "--baseline_hidden_units", "8",
         "--batch_size", "32", "--valid_fraction", "0.2"]
 
@@ -24,18 +23,6 @@ def _env():
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     return dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p),
                 TF_CPP_MIN_LOG_LEVEL="2")
-
-
-@pytest.fixture(scope="module")
-def sample_dir(real_data_dir, tmp_path_factory):
-    """A small CSV sample of the real files, in the official format."""
-    src = real_data_dir / "ag_news"
-    out = tmp_path_factory.mktemp("ag_news_sample")
-    for name, every in (("train_partial.csv", TRAIN_EVERY), ("test.csv", TEST_EVERY)):
-        lines = (src / name).read_bytes().splitlines(keepends=True)
-        (out / ("train.csv" if name.startswith("train") else name)).write_bytes(b"".join(lines[::every]))
-    (out / "classes.txt").write_bytes((src / "classes.txt").read_bytes())
-    return out
 
 
 @pytest.fixture(scope="module")

@@ -104,3 +104,80 @@ def test_beam_job_command_passes_flags_through():
 def test_failed_beam_job_is_an_error():
     with pytest.raises(RuntimeError, match="exit status 3"):
         run_beam_job([sys.executable, "-c", "import sys; sys.exit(3)"], log=lambda m: None)
+
+
+def _bpemb_output(out, **recorded):
+    """Rewrites the fixture's metadata as a --tokenizer bpemb output with these recorded options."""
+    import json
+
+    meta = json.loads((out / "metadata.json").read_text())
+    meta["tokenizer"] = {**meta["tokenizer"], "kind": "bpemb"}
+    meta["options"].update({"tokenizer": "bpemb", "bpemb_model": None, "bpemb_vectors": None, "bpemb_lang": "en",
+                            "bpemb_vs": 10000, "bpemb_dim": 50, "bpemb_cache_dir": None, "bpemb_no_download": False,
+                            **recorded})
+    write_metadata(str(out), meta)
+
+
+def test_bpemb_output_is_reused_only_with_the_same_bpemb_files(folders, tmp_path):
+    _, out = folders
+    model, vectors = tmp_path / "en.model", tmp_path / "en.d25.w2v.bin"
+    _bpemb_output(out, bpemb_model=str(model), bpemb_vectors=str(vectors), bpemb_vs=1000)
+    bpemb_opts = {**OPTIONS, "tokenizer_kind": "bpemb"}
+    # --bpemb_vs was given to the job that made it, so it must be given now too.
+    same = {"bpemb_model": str(model), "bpemb_vectors": str(vectors), "bpemb_vs": 1000}
+    assert mismatch_reason(str(out), inputs=None, **bpemb_opts, bpemb=same) is None
+    assert "option bpemb_vs differs: made with 1000, now 10000" in mismatch_reason(
+        str(out), inputs=None, **bpemb_opts, bpemb={"bpemb_model": str(model), "bpemb_vectors": str(vectors)})
+    assert "option bpemb_vectors differs" in mismatch_reason(
+        str(out), inputs=None, **bpemb_opts, bpemb={"bpemb_model": str(model), "bpemb_vs": 1000})
+    assert "option bpemb_model differs" in mismatch_reason(
+        str(out), inputs=None, **bpemb_opts, bpemb={**same, "bpemb_model": str(tmp_path / "other.model")})
+    # The word tokenizer never reuses a BPEmb output.
+    assert "tokenizer differs" in mismatch_reason(str(out), inputs=None, **OPTIONS)
+
+
+def test_bpemb_package_defaults_match_an_output_made_without_flags(folders):
+    _, out = folders
+    _bpemb_output(out)
+    assert mismatch_reason(str(out), inputs=None, **OPTIONS, tokenizer_kind="bpemb", bpemb={}) is None
+    assert "option bpemb_dim differs: made with 50, now 100" in mismatch_reason(
+        str(out), inputs=None, **OPTIONS, tokenizer_kind="bpemb", bpemb={"bpemb_dim": 100})
+
+
+def test_run_config_bpemb_defaults_are_the_beam_jobs():
+    from pipelines.agnews import build_parser
+    from rnnmodels.run_config import BPEMB_JOB_DEFAULTS
+
+    beam = build_parser().parse_args(["--output_dir", "x"])
+    assert {name: getattr(beam, name) for name in BPEMB_JOB_DEFAULTS} == BPEMB_JOB_DEFAULTS
+
+
+def test_tokenizer_flags_reach_the_beam_job(tmp_path):
+    args, beam_args = parse_args(["--output_dir", str(tmp_path), "--tokenizer", "bpemb", "--bpemb_model", "m.model",
+                                  "--bpemb_dim", "25", "--bpemb_no_download", "--direct_num_workers", "2"])
+    from rnnmodels.run_config import TOKENIZER_KINDS, bpemb_options
+
+    cmd = beam_job_command(data_dir="d", input_dir=None, train_file="t.csv", test_file="s.csv", vocab_size=5,
+                           tokenizer_kind=TOKENIZER_KINDS[args.tokenizer], bpemb=bpemb_options(args),
+                           extra_args=beam_args)
+    flags = cmd[3:]
+    for pair in (["--tokenizer", "bpemb"], ["--bpemb_model", "m.model"], ["--bpemb_dim", "25"],
+                 ["--bpemb_no_download", "--direct_num_workers"]):
+        i = flags.index(pair[0])
+        assert flags[i:i + 2] == pair
+    assert "--bpemb_vs" not in flags and "--bpemb_lang" not in flags
+    glove_args, _ = parse_args(["--output_dir", str(tmp_path)])
+    assert glove_args.tokenizer == "glove" and bpemb_options(glove_args) == {}
+    plain = beam_job_command(data_dir="d", input_dir=None, train_file="t.csv", test_file="s.csv", vocab_size=5)
+    assert plain[plain.index("--tokenizer") + 1] == "word"
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--bpemb_model", "m.model"], "BPEmb flags need --tokenizer bpemb"),
+    (["--tokenizer", "bpemb", "--glove", "g.txt"], "--glove is for --tokenizer glove"),
+    (["--tokenizer", "words"], "invalid choice"),
+])
+def test_tokenizer_flag_errors(argv, message, tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        parse_args(["--output_dir", str(tmp_path), *argv])
+    assert message in capsys.readouterr().err
