@@ -3,7 +3,7 @@
 The official AG News files hold one row per line, ``"class","title","description"``, every
 field double-quoted, an inner ``"`` written as ``""``, no header and no newline inside a field
 (line breaks are written as a literal backslash).  This module reads a file **line by line
-in binary** so that
+in binary** (:mod:`pipelines.source_lines`) so that
 
 * every row keeps its 1-based line number (for record ids and the dead-letter output),
 * a line that is not UTF-8 is rejected with its line number instead of failing the file,
@@ -26,13 +26,17 @@ import csv
 import dataclasses
 from typing import Iterator
 
-from apache_beam.io.filesystems import FileSystems
+from pipelines.source_lines import (  # noqa: F401 (SourceLine, count_rows, iter_file_lines re-exported)
+    NOT_UTF8,
+    SourceLine,
+    count_rows,
+    iter_file_lines,
+    not_utf8_reason,
+)
 
-UTF8_BOM = b"\xef\xbb\xbf"
 NUM_COLUMNS = 3
 
 BLANK_LINE = "blank line"
-NOT_UTF8 = "not UTF-8"
 BROKEN_QUOTE = "broken quote"
 BAD_CSV = "bad CSV"
 WRONG_COLUMN_COUNT = "wrong column count"
@@ -43,25 +47,6 @@ EMPTY_TEXT = "empty text"
 
 class RowError(ValueError):
     """A line that is not a valid AG News row; ``str(error)`` is the rejection reason."""
-
-
-@dataclasses.dataclass(frozen=True)
-class SourceLine:
-    """One line of an input file, as read.
-
-    Args:
-        file: the file's base name (``train.csv``), used in record ids and rejections.
-        line: 1-based line number.
-        raw: the line's bytes without its line terminator (and without a leading BOM).
-    """
-
-    file: str
-    line: int
-    raw: bytes
-
-    def raw_text(self) -> str:
-        """The line as text, invalid UTF-8 bytes shown as ``\\xNN`` escapes."""
-        return self.raw.decode("utf-8", errors="backslashreplace")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -95,55 +80,6 @@ class AgNewsRow:
         return f"{self.title} {self.description}"
 
 
-def _strip_terminator(line: bytes) -> bytes:
-    if line.endswith(b"\r\n"):
-        return line[:-2]
-    if line.endswith(b"\n"):
-        return line[:-1]
-    return line
-
-
-def iter_file_lines(path: str, *, name: str | None = None) -> Iterator[SourceLine]:
-    """Yields the lines of a (local or ``gs://``) file as :class:`SourceLine` records.
-
-    The file is opened with Beam's ``FileSystems`` (compression detected from the file
-    name, e.g. ``.gz``).  A leading UTF-8 BOM and each line's ``\\n`` or ``\\r\\n`` are
-    removed.  Blank lines (empty or only white space) at the end of the file are not
-    yielded; blank lines before the last non-blank line are.
-
-    Args:
-        path: the file to read.
-        name: name to record as ``SourceLine.file`` (default: the path's base name).
-
-    Returns:
-        An iterator of :class:`SourceLine`, line numbers starting at 1.
-    """
-    name = name or path.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
-    pending_blank: list[SourceLine] = []
-    with FileSystems.open(path) as f:
-        line_no = 0
-        while True:
-            line = f.readline()
-            if not line:
-                break
-            line_no += 1
-            raw = _strip_terminator(line)
-            if line_no == 1 and raw.startswith(UTF8_BOM):
-                raw = raw[len(UTF8_BOM):]
-            record = SourceLine(name, line_no, raw)
-            if not raw.strip():
-                pending_blank.append(record)  # yielded only if a non-blank line follows
-                continue
-            yield from pending_blank
-            pending_blank.clear()
-            yield record
-
-
-def count_rows(path: str) -> int:
-    """Number of rows :func:`iter_file_lines` yields for ``path`` (trailing blank lines excluded)."""
-    return sum(1 for _ in iter_file_lines(path))
-
-
 def parse_line(source: SourceLine, *, num_classes: int) -> AgNewsRow:
     """Decodes, CSV-parses and validates one line.
 
@@ -161,9 +97,9 @@ def parse_line(source: SourceLine, *, num_classes: int) -> AgNewsRow:
     if not raw.strip():
         raise RowError(BLANK_LINE)
     try:
-        text = raw.decode("utf-8")
+        text = source.decode()
     except UnicodeDecodeError as e:
-        raise RowError(f"{NOT_UTF8}: byte {raw[e.start]:#04x} at offset {e.start} ({e.reason})") from None
+        raise RowError(not_utf8_reason(raw, e)) from None
     try:
         fields = next(csv.reader([text], strict=True))
     except csv.Error as e:

@@ -65,6 +65,23 @@ class WriteRejected(beam.PTransform):
         )
 
 
+BEAM_TEMP_PATTERN = "beam-temp-*"
+
+
+def remove_beam_temp_dirs(output_dir: str) -> list[str]:
+    """Removes the ``beam-temp-*`` folders a failed run's file sinks leave in ``output_dir``.
+
+    Returns:
+        The folders removed.
+    """
+    import tensorflow as tf  # tf.io.gfile: local and gs:// folders alike
+
+    stale = sorted(p for p in tf.io.gfile.glob(os.path.join(output_dir, BEAM_TEMP_PATTERN)) if tf.io.gfile.isdir(p))
+    for path in stale:
+        tf.io.gfile.rmtree(path)
+    return stale
+
+
 def read_rejected(output_dir: str) -> list[dict]:
     """Reads every rejected row a job wrote into ``output_dir`` (for tests and reports)."""
     import glob

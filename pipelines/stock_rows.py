@@ -10,7 +10,10 @@ name, so their order may differ) and one trading day per line.  A row is *valid*
 * ``Volume`` is a finite number >= 0.
 
 Anything else becomes a :class:`pipelines.dead_letter.Rejected` with the file, the 1-based
-line number (the header is line 1), the reason and the raw line.  A wrong or missing header
+physical line number (the header is line 1), the reason and the raw line; a line that is
+not UTF-8 or is blank is rejected the same way.  Lines are read in binary
+(:mod:`pipelines.source_lines`): a UTF-8 BOM, CRLF endings and blank lines at the end of
+the file are accepted and not counted.  A wrong or missing header
 is not a row problem: it raises ``ValueError`` naming the file.  Duplicate dates are a
 property of the whole series and are handled per ticker (:mod:`pipelines.stock_series`).
 """
@@ -19,12 +22,12 @@ from __future__ import annotations
 import csv
 import dataclasses
 import datetime
-import io
 import math
 import os
-from typing import Iterator
+from typing import Iterable, Iterator
 
 from pipelines.dead_letter import Rejected
+from pipelines.source_lines import SourceLine, iter_bytes_lines, iter_file_lines, not_utf8_reason
 
 DATE_COLUMN = "Date"
 PRICE_COLUMNS = ("Open", "High", "Low", "Close", "Adj Close")
@@ -148,34 +151,51 @@ def parse_row(fields: list[str], index: dict[str, int], *, num_columns: int, fil
     return StockRow(date=date, close=prices[TARGET_COLUMN], file=file, line=line, raw=raw)
 
 
-def parse_csv_text(text: str, path: str) -> Iterator[StockRow | Rejected]:
-    """Parses the whole text of one CSV file.
+def parse_lines(lines: Iterable[SourceLine], path: str) -> Iterator[StockRow | Rejected]:
+    """Parses the lines of one CSV file (header first).
 
     Args:
-        text: the decoded file content (a leading UTF-8 BOM is ignored).
+        lines: the file's lines (:func:`pipelines.source_lines.iter_file_lines`).
         path: the file path, used in results and errors.
 
     Yields:
         A :class:`StockRow` or a :class:`Rejected` for every line after the header, in file
-        order.  A blank line is rejected too (reason ``blank line``), so nothing is lost.
+        order: nothing is lost.
 
     Raises:
-        ValueError: the file is empty or its header lacks a Yahoo column.
+        ValueError: the file is empty, or its header is not UTF-8 or lacks a Yahoo column.
     """
-    lines = text.lstrip("\ufeff").splitlines()
-    if not lines:
+    lines = iter(lines)
+    first = next(lines, None)
+    if first is None:
         raise ValueError(f"{path}: the file is empty (expected header {','.join(EXPECTED_COLUMNS)})")
-    header = next(csv.reader([lines[0]]))
+    try:
+        header = next(csv.reader([first.decode()]))
+    except UnicodeDecodeError as e:
+        raise ValueError(f"{path}: line 1: header is {not_utf8_reason(first.raw, e)}") from None
     index = column_index(header, path)
-    for line_no, raw in enumerate(lines[1:], start=2):
+    for source in lines:
+        raw = source.raw_text()
         if raw.strip() == "":
-            yield Rejected(file=path, line=line_no, reason="blank line", row=raw)
+            yield Rejected(file=path, line=source.line, reason="blank line", row=raw)
             continue
-        fields = next(csv.reader([raw]))
         try:
-            yield parse_row(fields, index, num_columns=len(header), file=path, line=line_no, raw=raw)
+            fields = next(csv.reader([source.decode()]))
+        except UnicodeDecodeError as e:
+            yield Rejected(file=path, line=source.line, reason=not_utf8_reason(source.raw, e), row=raw)
+            continue
+        except csv.Error as e:
+            yield Rejected(file=path, line=source.line, reason=f"bad CSV: {e}", row=raw)
+            continue
+        try:
+            yield parse_row(fields, index, num_columns=len(header), file=path, line=source.line, raw=raw)
         except RowError as e:
-            yield Rejected(file=path, line=line_no, reason=str(e), row=raw)
+            yield Rejected(file=path, line=source.line, reason=str(e), row=raw)
+
+
+def parse_csv_text(text: str, path: str) -> Iterator[StockRow | Rejected]:
+    """:func:`parse_lines` over the text of one CSV file (a leading BOM is ignored)."""
+    return parse_lines(iter_bytes_lines(text.encode("utf-8"), path), path)
 
 
 def read_csv_file(path: str) -> Iterator[StockRow | Rejected]:
@@ -185,10 +205,6 @@ def read_csv_file(path: str) -> Iterator[StockRow | Rejected]:
         path: the CSV file.
 
     Yields:
-        As :func:`parse_csv_text`.
+        As :func:`parse_lines`.
     """
-    from apache_beam.io.filesystems import FileSystems
-
-    with FileSystems.open(path) as raw:
-        text = io.TextIOWrapper(raw, encoding="utf-8", newline="").read()
-    yield from parse_csv_text(text, path)
+    yield from parse_lines(iter_file_lines(path, name=path), path)

@@ -32,13 +32,21 @@ import argparse
 import datetime
 import logging
 import os
+import re
 import sys
 from typing import Any, Tuple
 
 import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions
 
-from pipelines.dead_letter import DEAD_LETTER_TAG, REJECTED_PREFIX, REJECTED_SUFFIX, Rejected, WriteRejected
+from pipelines.dead_letter import (
+    DEAD_LETTER_TAG,
+    REJECTED_PREFIX,
+    REJECTED_SUFFIX,
+    Rejected,
+    WriteRejected,
+    remove_beam_temp_dirs,
+)
 from pipelines.stock_rows import TARGET_COLUMN, StockRow, read_csv_file, ticker_from_path
 from pipelines.stock_series import SPLITS, TEST_HISTORY, SeriesConfig, process_series
 from tfrecords.metadata import METADATA_FILENAME, describe_input, write_metadata
@@ -347,6 +355,16 @@ def run(argv=None) -> dict:
     options = {k: (v.isoformat() if isinstance(v, datetime.date) else v) for k, v in vars(args).items()}
     options["beam_args"] = list(beam_args)
 
+    try:
+        _run_pipeline(args, beam_args, pairs=pairs, tickers=tickers, config=config, inputs=inputs, options=options)
+    except Exception:
+        remove_beam_temp_dirs(args.output_dir)  # the dead-letter sink's half-written files
+        raise
+    return read_metadata(args.output_dir)
+
+
+def _run_pipeline(args, beam_args, *, pairs, tickers, config, inputs, options) -> None:
+    """Builds and runs the pipeline (read, validate, window, write shards, dead letter, metadata)."""
     with beam.Pipeline(options=PipelineOptions(beam_args)) as p:
         parsed = (
             p
@@ -375,7 +393,6 @@ def run(argv=None) -> dict:
                 _write_metadata, args.output_dir, config=config, tickers=tickers, inputs=inputs, options=options
             )
         )
-    return read_metadata(args.output_dir)
 
 
 def main(argv=None) -> int:
@@ -385,11 +402,15 @@ def main(argv=None) -> int:
         The exit status: 0, or 1 after printing the error for bad input.
     """
     logging.getLogger().setLevel(logging.WARNING)
+    # Beam logs an exception raised in a DoFn, with its traceback, before raising it again:
+    # bad input is reported below in one line, anything else still propagates with its traceback.
+    logging.getLogger("apache_beam").setLevel(logging.CRITICAL)
     try:
         metadata = run(argv)
     except (ValueError, FileExistsError, FileNotFoundError) as e:
         # Bad input (too few rows, bad header, no such file, ...): one clear line, no traceback.
-        print(f"python -m pipelines.stocks: error: {e}", file=sys.stderr)
+        message = re.sub(r" \[while running '[^']*'\]", "", str(e))
+        print(f"python -m pipelines.stocks: error: {message}", file=sys.stderr)
         return 1
     t = metadata["totals"]
     print(

@@ -189,6 +189,9 @@ def test_too_few_rows_fail_clearly(tmp_path, capsys):
     assert stocks.main(args) == 1
     err = capsys.readouterr().err
     assert "error:" in err and "needs at least window + 1 = 4" in err and str(path) in err
+    assert "Traceback" not in err and "[while running" not in err
+    # The dead-letter sink's temporary folder is not left behind.
+    assert not list((tmp_path / "out2").glob("beam-temp-*"))
 
 
 def test_window_examples_parse_with_the_schema_spec(two_tickers):

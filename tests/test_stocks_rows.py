@@ -80,3 +80,36 @@ def test_read_csv_file_counts_every_line_after_the_header(tmp_path):
 @pytest.mark.parametrize("path, ticker", [("a/b/AAPL.csv", "AAPL"), ("gs://bucket/x/MSFT.csv", "MSFT"), ("BRK-B.csv", "BRK-B")])
 def test_ticker_from_path(path, ticker):
     assert ticker_from_path(path) == ticker
+
+
+def test_line_that_is_not_utf8_is_rejected_alone(tmp_path):
+    path = tmp_path / "CCC.csv"
+    good2 = price_line("2014-01-06", 3.0)
+    path.write_bytes(f"{HEADER}\n{GOOD}\n".encode() + b"2014-01-03,1,1,1,2,1,5\xff\n" + f"{good2}\n".encode())
+    items = list(read_csv_file(str(path)))
+    assert [type(i) for i in items] == [StockRow, Rejected, StockRow]
+    assert items[1] == Rejected(file=str(path), line=3, reason="not UTF-8: byte 0xff at offset 22 (invalid start byte)",
+                                row="2014-01-03,1,1,1,2,1,5\\xff")
+    assert items[2].line == 4
+
+
+def test_header_that_is_not_utf8_fails_naming_the_file(tmp_path):
+    path = tmp_path / "BAD.csv"
+    path.write_bytes(b"Date\xff,Open\n")
+    with pytest.raises(ValueError, match=r"BAD.csv: line 1: header is not UTF-8: byte 0xff"):
+        list(read_csv_file(str(path)))
+
+
+def test_line_numbers_are_physical_lines():
+    # Form feed, \x1c and U+2028 inside a line are not line breaks; a lone \r is not one either.
+    odd = GOOD + "\x0c"
+    items = parse([odd, "2014-01-03,1,1,1\x1c,2,1,5", "2014-01-06,1,1,1,2\u2028,1,5", "2014-01-07,1,1\r,1,2,1,5",
+                   price_line("2014-01-08", 3.0)])
+    assert [i.line for i in items] == [2, 3, 4, 5, 6]
+    assert items[-1].date == datetime.date(2014, 1, 8)
+    assert isinstance(items[3], Rejected) and items[3].reason.startswith("bad CSV: new-line character")
+
+
+def test_trailing_blank_lines_are_not_rows():
+    items = list(parse_csv_text(f"{HEADER}\r\n{GOOD}\r\n\r\n  \n", "T.csv"))
+    assert [i.line for i in items] == [2] and isinstance(items[0], StockRow)
