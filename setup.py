@@ -15,6 +15,8 @@ from setuptools import find_packages, setup
 INSTALL_REQUIRES = [
     "tensorflow>=2.21,<2.22",
     "tensorflow-text>=2.21,<2.22",
+    # TensorFlow 2.21 no longer installs TensorBoard; the training jobs write its logs.
+    "tensorboard>=2.21,<2.22",
     "apache-beam>=2.77,<2.78",
     "numpy>=1.26,<2.5",
     "protobuf>=4.25,<7",

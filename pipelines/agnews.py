@@ -78,6 +78,7 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
 from pipelines import agnews_rows, bpemb_assets, splits
+from pipelines.glove import GLOVE_6B_URL
 from pipelines.agnews_transforms import (
     NAMESPACE,
     REJECTED,
@@ -374,6 +375,8 @@ def run(argv: list[str] | None = None) -> dict:
     for path in (train_path, test_path):
         if not FileSystems.exists(path):
             raise FileNotFoundError(f"{path}: required AG News file not found (check --input_dir/--train_file/--test_file)")
+    if args.glove and not FileSystems.exists(args.glove):  # checked before the pipeline runs, not after
+        raise FileNotFoundError(f"{args.glove}: word vectors file not found (--glove; GloVe text files: {GLOVE_6B_URL})")
     class_names = read_class_names(input_dir)
     assets = _bpemb_assets(args, given) if args.tokenizer == BPEMB else None
     encoder = assets.encoder() if assets else None

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import re
 from typing import Iterator
 
 from pipelines.source_lines import (  # noqa: F401 (SourceLine, count_rows, iter_file_lines re-exported)
@@ -35,6 +36,7 @@ from pipelines.source_lines import (  # noqa: F401 (SourceLine, count_rows, iter
 )
 
 NUM_COLUMNS = 3
+_ASCII_DIGITS = re.compile(r"[0-9]+")
 
 BLANK_LINE = "blank line"
 BROKEN_QUOTE = "broken quote"
@@ -109,10 +111,9 @@ def parse_line(source: SourceLine, *, num_classes: int) -> AgNewsRow:
     if len(fields) != NUM_COLUMNS:
         raise RowError(f"{WRONG_COLUMN_COUNT}: expected {NUM_COLUMNS} (class, title, description), got {len(fields)}")
     label_text, title, description = fields
-    try:
-        label = int(label_text.strip())
-    except ValueError:
-        raise RowError(f"{LABEL_NOT_A_NUMBER}: {label_text!r}") from None
+    if not _ASCII_DIGITS.fullmatch(label_text.strip()):  # int() would also take "+3", "0_1", "٣"
+        raise RowError(f"{LABEL_NOT_A_NUMBER}: {label_text!r}")
+    label = int(label_text.strip())
     if not 1 <= label <= num_classes:
         raise RowError(f"{LABEL_OUT_OF_RANGE}: {label} (expected 1..{num_classes})")
     if not (title.strip() or description.strip()):

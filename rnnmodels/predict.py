@@ -48,6 +48,8 @@ def load_tokenizer(model_dir: str):
     from tfrecords.metadata import read_metadata
     from tfrecords.tokenizer import encoder_from_metadata
 
+    if not os.path.isfile(os.path.join(model_dir, "metadata.json")):
+        raise PredictionError(f"{model_dir}: not a run folder of python -m rnnmodels.train (it has no metadata.json)")
     metadata = read_metadata(model_dir)
     return metadata, encoder_from_metadata(metadata, model_dir)
 

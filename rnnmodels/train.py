@@ -270,6 +270,11 @@ def run(argv=None, *, extra_callbacks=()) -> dict:
     prep = ensure_tfrecords(args, beam_args, log=log)
     data_dir = args.data_dir
     metadata = read_metadata(data_dir)
+    empty = [split for split in ("train", "valid", "test") if not int(metadata["splits"].get(split) or 0)]
+    if empty:
+        raise RuntimeError(
+            f"{data_dir}: the {'/'.join(empty)} split holds no examples ({metadata['splits']}); training needs "
+            "train rows, model selection valid rows (raise --valid_fraction or --valid_size) and evaluation test rows")
     class_names = list(metadata["class_names"])
     num_classes = int(metadata["num_classes"])
     embedding = np.load(os.path.join(data_dir, metadata["embedding"]["file"]))

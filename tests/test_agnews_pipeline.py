@@ -296,6 +296,14 @@ def test_missing_file_names_the_path(tmp_path):
         agnews.run(["--input_dir", str(tmp_path / "in"), "--train_file", "nope.csv", "--output_dir", str(tmp_path / "out")])
 
 
+def test_missing_glove_file_fails_before_the_pipeline_runs(tmp_path):
+    _write_inputs(tmp_path / "in")
+    out = tmp_path / "out"
+    with pytest.raises(FileNotFoundError, match=r"nope\.txt: word vectors file not found \(--glove"):
+        agnews.run(["--input_dir", str(tmp_path / "in"), "--glove", str(tmp_path / "nope.txt"), "--output_dir", str(out)])
+    assert not out.exists() or not any(out.iterdir())
+
+
 def test_nothing_valid_is_a_clear_error(tmp_path):
     folder = tmp_path / "in"
     folder.mkdir()

@@ -110,7 +110,7 @@ def test_empty_input_is_a_clear_error(run_dir, argv_tail, stdin_text, message):
 
 def test_incomplete_run_folder(tmp_path, run_dir):
     rc, _, err = _run(["--model_dir", str(tmp_path), "oil"])
-    assert rc == 2 and "metadata.json" in err
+    assert rc == 2 and "not a run folder of python -m rnnmodels.train (it has no metadata.json)" in err
     for name in ("metadata.json", "vocab.txt"):
         (tmp_path / name).write_bytes((run_dir / name).read_bytes())
     rc, _, err = _run(["--model_dir", str(tmp_path), "oil"])

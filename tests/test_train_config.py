@@ -79,3 +79,25 @@ def test_tokenizer_files_are_copied(tmp_path):
     (data / "vocab.txt").unlink()
     with pytest.raises(FileNotFoundError, match="vocab.txt"):
         tokenizer_files(word, str(data))
+
+
+def test_empty_validation_split_is_a_clear_error(tmp_path, capsys):
+    from rnnmodels import train
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    rows = [f'"{i % 4 + 1}","title {i}","some words number {i}"' for i in range(12)]
+    (folder / "train.csv").write_text("\n".join(rows) + "\n")
+    (folder / "test.csv").write_text("\n".join(rows[:4]) + "\n")
+    argv = ["--input_dir", str(folder), "--output_dir", str(tmp_path / "run"), "--valid_fraction", "0.0001",
+            "--glove", str(_tiny_glove(tmp_path))]
+    assert train.main(argv) == 1
+    err = capsys.readouterr().err
+    assert "the valid split holds no examples" in err and "--valid_fraction" in err
+    assert not (tmp_path / "run" / "checkpoints").exists()
+
+
+def _tiny_glove(tmp_path):
+    path = tmp_path / "glove.txt"
+    path.write_text("title 0.1 0.2\nwords 0.3 0.4\n")
+    return path
