@@ -484,7 +484,9 @@ def run(argv: list[str] | None = None) -> dict:
             "requested_size": args.valid_size,
         },
         "inputs": inputs_meta,
-        "options": {**vars(args), "input_dir": input_dir, "runner": runner},
+        # "given": the job's own flags set on the command line (the rest are defaults), so that
+        # a caller can tell whether an output was made with the flags it would pass now.
+        "options": {**vars(args), "input_dir": input_dir, "runner": runner, "given": sorted(given)},
         "timing_seconds": {"pipeline": round(pipeline_seconds, 2), "total": round(time.time() - started, 2)},
     }
     metadata.write_metadata(output_dir, meta)

