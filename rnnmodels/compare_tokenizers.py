@@ -316,7 +316,7 @@ def render_markdown(comparison: dict) -> str:
 
 
 def _settings(train_args) -> dict:
-    keys = ("implementation", "hidden_units", "num_layers", "dense_units", "dropout", "learning_rate", "epochs",
+    keys = ("implementation", "hidden_units", "num_layers", "dense_units", "dropout", "learning_rate", "lr_schedule", "epochs",
             "batch_size", "max_train_examples", "monitor", "patience", "seed", "train_file", "test_file",
             "valid_fraction", "valid_size", "vocab_size")
     return {k: (list(v) if isinstance(v, tuple) else v) for k, v in ((k, getattr(train_args, k)) for k in keys)}

@@ -167,6 +167,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="hidden dense layer widths, comma-separated (default: 64,32)")
     model.add_argument("--dropout", type=_rate, default=0.4, help="dropout after each dense layer (default: %(default)s)")
     model.add_argument("--learning_rate", type=float, default=1e-3, help="RMSprop learning rate (default: %(default)s)")
+    model.add_argument("--lr_schedule", choices=("cosine", "constant"), default="cosine",
+                       help="cosine: the learning rate decays from --learning_rate to a tenth of it over --epochs "
+                            "(smoother last epochs, so the checkpoint kept is less a matter of luck); constant: "
+                            "--learning_rate throughout (default: %(default)s)")
     model.add_argument("--epochs", type=_positive_int, default=DEFAULT_EPOCHS,
                        help="most training epochs (default: %(default)s; specification: 10)")
 

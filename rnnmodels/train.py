@@ -112,7 +112,17 @@ def copy_run_files(metadata: dict, data_dir: str, output_dir: str) -> list[str]:
     return copied
 
 
-def build_model(name: str, args, embedding: np.ndarray, num_classes: int):
+def advanced_learning_rate(args, steps_per_epoch: int):
+    """``--learning_rate``, or with ``--lr_schedule cosine`` a cosine decay from it to a tenth of it
+    over ``--epochs`` epochs (driven by the optimizer's step count, so a resumed run continues it)."""
+    import keras
+
+    if args.lr_schedule == "constant":
+        return args.learning_rate
+    return keras.optimizers.schedules.CosineDecay(args.learning_rate, decay_steps=args.epochs * steps_per_epoch, alpha=0.1)
+
+
+def build_model(name: str, args, embedding: np.ndarray, num_classes: int, *, steps_per_epoch: int):
     """The advanced classifier or the baseline, compiled, with the run's settings."""
     import keras
 
@@ -123,7 +133,7 @@ def build_model(name: str, args, embedding: np.ndarray, num_classes: int):
         return create_advanced_rnn(
             embedding, num_classes, implementation=args.implementation, hidden_units=args.hidden_units,
             num_layers=args.num_layers, dense_units=tuple(args.dense_units), dropout=args.dropout,
-            learning_rate=args.learning_rate,
+            learning_rate=advanced_learning_rate(args, steps_per_epoch),
         )
     return create_bow_model(embedding, num_classes, hidden_units=args.baseline_hidden_units,
                             dropout=args.dropout, learning_rate=args.learning_rate)
@@ -135,7 +145,7 @@ def model_settings(name: str, args) -> dict:
               "monitor": args.monitor, "patience": args.patience, "learning_rate": args.learning_rate,
               "dropout": args.dropout}
     if name == "advanced":
-        return {"model": "create_advanced_rnn", "implementation": args.implementation,
+        return {"model": "create_advanced_rnn", "implementation": args.implementation, "lr_schedule": args.lr_schedule,
                 "hidden_units": args.hidden_units, "num_layers": args.num_layers,
                 "dense_units": list(args.dense_units), "epochs": args.epochs, **common}
     return {"model": "create_bow_model", "hidden_units": args.baseline_hidden_units,
@@ -308,7 +318,7 @@ def run(argv=None, *, extra_callbacks=()) -> dict:
     for name in MODEL_FILES:
         settings = {**model_settings(name, args), "data": _data_fingerprint(metadata)}
         model, training, entries = fit_or_resume(
-            name, lambda name=name: build_model(name, args, embedding, num_classes),
+            name, lambda name=name: build_model(name, args, embedding, num_classes, steps_per_epoch=batches_per_epoch),
             settings=settings, epochs=args.epochs if name == "advanced" else args.baseline_epochs,
             train_ds=train_ds, valid_ds=valid_ds, steps_per_epoch=steps_per_epoch,
             examples_per_step=examples_per_step, run_dir=run_dir, monitor=args.monitor, patience=args.patience,

@@ -101,3 +101,18 @@ def _tiny_glove(tmp_path):
     path = tmp_path / "glove.txt"
     path.write_text("title 0.1 0.2\nwords 0.3 0.4\n")
     return path
+
+
+def test_learning_rate_schedule(tmp_path):
+    from rnnmodels.train import advanced_learning_rate
+
+    args, _ = parse_args(["--output_dir", str(tmp_path), "--learning_rate", "0.002", "--epochs", "4"])
+    assert args.lr_schedule == "cosine"
+    schedule = advanced_learning_rate(args, steps_per_epoch=10)
+    assert float(schedule(0)) == pytest.approx(0.002)
+    assert float(schedule(20)) == pytest.approx(0.002 * (0.1 + 0.9 * 0.5))  # half way: cos(pi/2) = 0
+    assert float(schedule(40)) == pytest.approx(0.0002)
+    assert float(schedule(400)) == pytest.approx(0.0002)
+    constant, _ = parse_args(["--output_dir", str(tmp_path), "--lr_schedule", "constant"])
+    assert advanced_learning_rate(constant, steps_per_epoch=10) == pytest.approx(1e-3)
+    assert model_settings("advanced", args)["lr_schedule"] == "cosine"
