@@ -137,6 +137,23 @@ def _check_boundaries(boundaries: Iterable[int]) -> list[int]:
     return boundaries
 
 
+def check_batch_size(batch_size) -> None:
+    """Raises ValueError unless ``batch_size`` is an int >= 1 (not a bool)."""
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be an int >= 1, got {batch_size!r}")
+
+
+def checked_fields(include_fields, allowed) -> tuple[str, ...]:
+    """``include_fields`` (a name or names) as a tuple; ValueError unless distinct names among ``allowed``."""
+    if isinstance(include_fields, str):
+        include_fields = (include_fields,)
+    include_fields = tuple(include_fields)
+    unknown = [f for f in include_fields if f not in allowed]
+    if unknown or len(set(include_fields)) != len(include_fields):
+        raise ValueError(f"include_fields must be distinct names among {allowed}, got {include_fields}")
+    return include_fields
+
+
 def input_fn(
     data_dir: str,
     split: str,
@@ -224,16 +241,10 @@ def input_fn(
         ValueError: unknown split / label_mode / field, ``batch_size < 1``, a window
             dataset, bad bucket boundaries, or a histogram that disagrees with the split size.
     """
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be an int >= 1, got {batch_size!r}")
+    check_batch_size(batch_size)
     if label_mode not in LABEL_MODES:
         raise ValueError(f"label_mode must be one of {LABEL_MODES}, got {label_mode!r}")
-    if isinstance(include_fields, str):
-        include_fields = (include_fields,)
-    include_fields = tuple(include_fields)
-    unknown = [f for f in include_fields if f not in INCLUDABLE_FIELDS]
-    if unknown or len(set(include_fields)) != len(include_fields):
-        raise ValueError(f"include_fields must be distinct names among {INCLUDABLE_FIELDS}, got {include_fields}")
+    include_fields = checked_fields(include_fields, INCLUDABLE_FIELDS)
     if shuffle_buffer < 1:
         raise ValueError(f"shuffle_buffer must be >= 1, got {shuffle_buffer}")
 

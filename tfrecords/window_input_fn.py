@@ -29,7 +29,7 @@ from typing import Sequence
 import tensorflow as tf
 
 from tfrecords import schema
-from tfrecords.input_fn import list_shards
+from tfrecords.input_fn import check_batch_size, checked_fields, list_shards
 from tfrecords.metadata import METADATA_FILENAME, read_metadata
 
 TARGETS = ("price", "direction")
@@ -82,16 +82,10 @@ def window_input_fn(
         ValueError: a text dataset, unknown split / target / field, ``batch_size < 1``, or an
             incomplete set of shards.
     """
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be an int >= 1, got {batch_size!r}")
+    check_batch_size(batch_size)
     if target not in TARGETS:
         raise ValueError(f"target must be one of {TARGETS}, got {target!r}")
-    if isinstance(include_fields, str):
-        include_fields = (include_fields,)
-    include_fields = tuple(include_fields)
-    unknown = [f for f in include_fields if f not in INCLUDABLE_FIELDS]
-    if unknown or len(set(include_fields)) != len(include_fields):
-        raise ValueError(f"include_fields must be distinct names among {INCLUDABLE_FIELDS}, got {include_fields}")
+    include_fields = checked_fields(include_fields, INCLUDABLE_FIELDS)
 
     metadata = read_metadata(data_dir)
     source = os.path.join(data_dir, METADATA_FILENAME)
